@@ -1,0 +1,35 @@
+# Noodwijzer: `make run` starts everything, `make test` runs every test.
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: setup model run test test-unit test-rasa test-stack bench nlu-report clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+model: setup
+	@$(PY) scripts/ensure_model.py
+
+run: model
+	@$(PY) -m bot.stack
+
+test: setup
+	@bash scripts/setup_test_deps.sh
+	@$(PY) scripts/ensure_model.py
+	@$(RASA) data validate --fail-on-warnings --quiet
+	@$(RASA) test core --stories tests/stories --model models/$$($(PY) -c 'from bot.stack import latest_model; print(latest_model().name)') --fail-on-prediction-errors --out results/core --quiet
+	@$(PY) -m pytest tests -q
+
+bench: model
+	@bash scripts/setup_test_deps.sh
+	@$(PY) scripts/bench.py
+
+nlu-report: model
+	@$(PY) scripts/nlu_report.py
+
+clean:
+	rm -rf results .pytest_cache var/log

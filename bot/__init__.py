@@ -1,0 +1,1 @@
+"""Noodwijzer core logic: plain Python, no Rasa imports."""

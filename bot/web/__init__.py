@@ -1,0 +1,1 @@
+"""The public gateway: widget assets, JSON API, editor, in front of Rasa."""

@@ -1,0 +1,205 @@
+"""POST /api/v1/chat: validate, proxy to Rasa's REST channel, enforce safety.
+
+Two guarantees live here because this is the path no message can skip:
+- acute danger gets "Bel 112" as the first line, even if the NLU missed it;
+- when Rasa is down the reply is still useful: 112 and the matching risk advice.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from aiohttp import ClientError, web
+
+from bot import context as ctx
+from bot.render import Renderer, split_bubbles
+from bot.web.errors import json_error
+
+logger = logging.getLogger(__name__)
+
+SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_MESSAGE = 1000
+EMERGENCY_PREFIX = "bel 112"
+
+
+def _optional(module: str, attr: str):
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return None
+
+
+def is_acute_danger(text: str) -> bool:
+    fn = _optional("bot.safety", "is_acute_danger")
+    return bool(fn and fn(text))
+
+
+def danger_risk(text: str) -> str | None:
+    fn = _optional("bot.safety", "danger_risk")
+    return fn(text) if fn else None
+
+
+def match_risk(text: str) -> str | None:
+    fn = _optional("bot.risks", "match_risk")
+    return fn(text) if fn else None
+
+
+def risk_arguments(key: str | None, phase: str) -> dict[str, Any]:
+    """Same kwargs the risk action passes, so degraded answers use the same template."""
+    if not key:
+        return {}
+    get_risk = _optional("bot.risks", "get_risk")
+    risk = get_risk(key) if get_risk else None
+    return {"risk": risk, "risk_key": key, "phase": phase} if risk else {}
+
+
+# --- validation ---------------------------------------------------------------
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def parse_request(request: web.Request) -> tuple[str, str, str | None]:
+    try:
+        body = await request.json(loads=_strict_loads)
+    except web.HTTPRequestEntityTooLarge:
+        raise BadRequest("request too large", 413)
+    except Exception:
+        raise BadRequest("body must be valid JSON")
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    session_id = body.get("session_id")
+    message = body.get("message")
+    region = body.get("region")
+    if session_id is None or message is None:
+        raise BadRequest("fields 'session_id' and 'message' are required")
+    if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
+        raise BadRequest("session_id must be 8-64 characters: letters, digits, '-' or '_'")
+    if not isinstance(message, str):
+        raise BadRequest("message must be a string")
+    if len(message) > MAX_MESSAGE:
+        raise BadRequest(f"message is longer than {MAX_MESSAGE} characters", 413)
+    message = message.replace("\x00", "").strip()
+    if not message:
+        raise BadRequest("message is empty")
+    if region is not None and ctx.valid_region(region) is None:
+        raise BadRequest("region must be VR01..VR25")
+    return session_id, message, region
+
+
+def _strict_loads(raw: str) -> Any:
+    import json
+
+    def reject_constant(value: str) -> Any:
+        raise ValueError(value)
+
+    return json.loads(raw, parse_constant=reject_constant)
+
+
+# --- rate limiting -------------------------------------------------------------
+
+class RateLimiter:
+    """Sliding one-minute window per key; in memory, per gateway process."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.hits: dict[str, deque] = defaultdict(deque)
+
+    def allow(self, key: str) -> bool:
+        if self.per_minute <= 0:
+            return True
+        now = time.monotonic()
+        window = self.hits[key]
+        while window and now - window[0] > 60:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            return False
+        window.append(now)
+        if len(self.hits) > 50_000:  # bound memory under abuse
+            self.hits.clear()
+        return True
+
+
+# --- replies -------------------------------------------------------------------
+
+def to_messages(rasa_replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa REST replies -> widget messages, one per chat bubble."""
+    messages: list[dict[str, Any]] = []
+    for reply in rasa_replies:
+        if not isinstance(reply, dict):
+            continue
+        bubbles = split_bubbles(reply.get("text") or "")
+        buttons = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in reply.get("buttons") or []
+            if isinstance(b, dict) and b.get("title") and b.get("payload")
+        ]
+        if not bubbles and buttons:
+            bubbles = [""]
+        for i, bubble in enumerate(bubbles):
+            message: dict[str, Any] = {"text": bubble}
+            if buttons and i == len(bubbles) - 1:
+                message["buttons"] = buttons
+            messages.append(message)
+    return [m for m in messages if m["text"] or m.get("buttons")]
+
+
+def render_messages(renderer: Renderer, name: str, region: str | None, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+    rendered = renderer.render(name, ctx.template_context({}, region, arguments), region)
+    return to_messages([rendered.as_nlg()])
+
+
+async def ask_rasa(app: web.Application, session_id: str, message: str, region: str | None) -> list[dict[str, Any]]:
+    settings = app["settings"]
+    payload = {"sender": session_id, "message": message, "metadata": {"region": region} if region else {}}
+    async with app["http"].post(f"{settings.rasa_url}/webhooks/rest/webhook", json=payload) as resp:
+        if resp.status != 200:
+            raise ClientError(f"rasa answered {resp.status}")
+        data = await resp.json()
+    if not isinstance(data, list):
+        raise ClientError("unexpected rasa reply")
+    return data
+
+
+async def chat(request: web.Request) -> web.Response:
+    app = request.app
+    try:
+        session_id, message, region = await parse_request(request)
+    except BadRequest as exc:
+        return json_error(exc.status, str(exc))
+
+    client = request.remote or "unknown"
+    if not app["ip_limiter"].allow(client) or not app["session_limiter"].allow(session_id):
+        return json_error(429, "too many messages, wait a minute")
+
+    renderer: Renderer = app["renderer"]
+    danger = is_acute_danger(message)
+    try:
+        messages = to_messages(await ask_rasa(app, session_id, message, region))
+    except (ClientError, asyncio.TimeoutError, ValueError) as exc:
+        logger.warning("rasa unavailable (%s); answering in degraded mode", type(exc).__name__)
+        key = danger_risk(message) or match_risk(message)
+        messages = render_messages(renderer, "utter_degraded", region, {"danger": danger, **risk_arguments(key, "tijdens")})
+        if key:
+            messages += render_messages(renderer, "utter_risk_advice", region, risk_arguments(key, "tijdens"))
+
+    if danger and not (messages and messages[0]["text"].lower().startswith(EMERGENCY_PREFIX)):
+        key = danger_risk(message)
+        messages = render_messages(renderer, "utter_emergency", region, risk_arguments(key, "tijdens")) + messages
+    if not messages:
+        messages = [{"text": renderer.safe_default}]
+    return web.json_response({"session_id": session_id, "messages": messages})
+
+
+def setup(app: web.Application) -> None:
+    settings = app["settings"]
+    app["ip_limiter"] = RateLimiter(settings.ip_rate_per_min)
+    app["session_limiter"] = RateLimiter(settings.session_rate_per_min)
+    app.router.add_post("/api/v1/chat", chat)

@@ -1,0 +1,1 @@
+"""Small Rasa extensions (the only project code besides actions/ that imports Rasa)."""

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Test-only system parts: Debian's chromium (Playwright must not download its own
+# browser) and axe-core from the npm registry. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian chromium for the browser tests..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  else
+    echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium'." >&2
+    exit 1
+  fi
+fi
+
+if [ -f package-lock.json ]; then
+  want=$(sha256sum package-lock.json | cut -c1-16)
+  if [ ! -f node_modules/.noodwijzer-stamp ] || [ "$(cat node_modules/.noodwijzer-stamp)" != "$want" ]; then
+    npm ci --no-audit --no-fund --silent
+    echo "$want" > node_modules/.noodwijzer-stamp
+  fi
+fi
