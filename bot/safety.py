@@ -1,0 +1,245 @@
+"""Acute-danger safety net: does this message describe danger happening now?
+
+The gateway runs this on every message, before and independent of Rasa, so a
+resident in danger always sees "Bel 112" first even if the NLU misses it or
+Rasa is down. It is deliberately simple and predictable: phrase patterns from
+data/knowledge/danger_phrases.yml (data, editable) plus a little normalisation
+and typo tolerance here (logic). See that file for the pattern syntax.
+
+A question *about* danger ("wat moet ik doen als er brand is", "wanneer bel je
+112") is not acute: guard words earlier in the sentence switch a match off,
+unless the message also contains an urgency word such as "help".
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable
+
+from rapidfuzz.distance import OSA
+
+from bot.knowledge import load_yaml
+
+PHRASES_FILE = "danger_phrases.yml"
+
+# Gap "..." = up to 3 words, but never a negation: "er is geen brand" must not match.
+_GAP = r"(?:(?!(?:niet|geen) )\S+ ){0,3}"
+_SEGMENT_SPLIT = re.compile(r"[.!?;:,\n]+")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_LONG_RUNS = re.compile(r"(.)\1{2,}")
+
+
+@dataclass(frozen=True)
+class Danger:
+    """The first acute danger found in a message."""
+
+    kind: str          # e.g. "fire", "medical", "gas" (keys of `dangers` in the data file)
+    risk: str | None   # one of the 16 risk keys, or None when no risk advice fits
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    risk: str | None
+    phrases: tuple[re.Pattern, ...]
+    urgent_phrases: tuple[re.Pattern, ...]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rules: tuple[_Rule, ...]
+    guards: tuple[re.Pattern, ...]
+    urgency: tuple[re.Pattern, ...]
+    fuzzy_words: tuple[str, ...]
+    vocabulary: frozenset[str]
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _basic_normalise(text: str) -> str:
+    """Lowercase, no accents, words separated by single spaces, no typo fixing."""
+    text = _strip_accents(text.lower())
+    text = _NON_WORD.sub(" ", text)
+    # "brannnd", "hellllp": squeeze runs so typo matching has less to fix.
+    text = _LONG_RUNS.sub(r"\1\1", text)
+    return " ".join(text.split())
+
+
+def _token_regex(token: str, groups: dict[str, list[str]]) -> tuple[str, bool]:
+    """Regex for one pattern token (without the trailing space) and whether it is optional."""
+    optional = token.endswith("?")
+    if optional:
+        token = token[:-1]
+    if token.startswith("{") and token.endswith("}"):
+        name = token[1:-1]
+        if name not in groups:
+            raise ValueError(f"danger_phrases: unknown group {{{name}}}")
+        alternatives = [_basic_normalise(word) for word in groups[name]]
+    else:
+        alternatives = token.split("|")
+    parts = []
+    for alt in alternatives:
+        if alt.endswith("*"):
+            parts.append(re.escape(alt[:-1]) + r"\S*")
+        else:
+            parts.append(re.escape(alt))
+    return "(?:" + "|".join(sorted(set(parts), key=len, reverse=True)) + ")", optional
+
+
+def _compile_phrase(phrase: str, groups: dict[str, list[str]]) -> re.Pattern:
+    # Texts are matched as " w1 w2 ... wn " so every word is followed by one space.
+    body = ""
+    for token in phrase.split():
+        if token == "...":
+            body += _GAP
+            continue
+        regex, optional = _token_regex(token, groups)
+        body += f"(?:{regex} )?" if optional else f"{regex} "
+    if not body:
+        raise ValueError("danger_phrases: empty phrase")
+    return re.compile(" " + body)
+
+
+def _literal_words(phrase: str, groups: dict[str, list[str]]) -> Iterable[str]:
+    for token in phrase.split():
+        token = token.rstrip("?")
+        if token == "..." or token.startswith("{"):
+            continue
+        for alt in token.split("|"):
+            if not alt.endswith("*"):
+                yield alt
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled() -> _Compiled:
+    data = load_yaml(PHRASES_FILE)
+    groups = data.get("groups", {})
+
+    def compile_all(phrases: Iterable[str]) -> tuple[re.Pattern, ...]:
+        return tuple(_compile_phrase(_basic_normalise_pattern(p), groups) for p in phrases)
+
+    rules = tuple(
+        _Rule(
+            kind=entry["kind"],
+            risk=entry.get("risk"),
+            phrases=compile_all(entry.get("phrases", [])),
+            urgent_phrases=compile_all(entry.get("urgent_phrases", [])),
+        )
+        for entry in data["dangers"]
+    )
+    vocabulary: set[str] = set(data.get("known_words", []))
+    for words in groups.values():
+        vocabulary.update(_basic_normalise(w) for w in words)
+    all_phrases = list(data.get("guards", [])) + list(data.get("urgency", []))
+    for entry in data["dangers"]:
+        all_phrases += entry.get("phrases", []) + entry.get("urgent_phrases", [])
+    for phrase in all_phrases:
+        vocabulary.update(_literal_words(phrase, groups))
+    fuzzy = tuple(data.get("fuzzy_words", []))
+    vocabulary.update(fuzzy)
+    return _Compiled(
+        rules=rules,
+        guards=compile_all(data.get("guards", [])),
+        urgency=compile_all(data.get("urgency", [])),
+        fuzzy_words=fuzzy,
+        vocabulary=frozenset(vocabulary),
+    )
+
+
+def _basic_normalise_pattern(phrase: str) -> str:
+    # Patterns keep their syntax characters; only case and accents are normalised.
+    return _strip_accents(phrase.lower()).strip()
+
+
+def _max_typos(word: str) -> int:
+    if len(word) >= 7:
+        return 2
+    if len(word) >= 5:
+        return 1
+    return 0  # short words ("gas", "mes", "rook") have too many innocent neighbours
+
+
+@functools.lru_cache(maxsize=4096)
+def _correct_word(word: str) -> str:
+    compiled = _compiled()
+    if word in compiled.vocabulary or word.isdigit():
+        return word
+    allowed = _max_typos(word)
+    if not allowed:
+        return word
+    best, best_distance = word, allowed + 1
+    for candidate in compiled.fuzzy_words:
+        # Same first letter: typos rarely hit it, and it keeps "grand" away from "brand".
+        if candidate[0] != word[0] or abs(len(candidate) - len(word)) > allowed:
+            continue
+        distance = OSA.distance(word, candidate, score_cutoff=allowed)
+        if distance < best_distance:
+            best, best_distance = candidate, distance
+    return best
+
+
+def normalise(text: str) -> str:
+    """Lowercase, accent-free, punctuation-free text with common typos in key words fixed."""
+    return " ".join(_correct_word(w) for w in _basic_normalise(text).split())
+
+
+def _segments(text: str) -> list[str]:
+    parts = (normalise(part) for part in _SEGMENT_SPLIT.split(text))
+    return [f" {part} " for part in parts if part]
+
+
+def _first_start(patterns: Iterable[re.Pattern], padded: str) -> int | None:
+    starts = [m.start() for p in patterns if (m := p.search(padded))]
+    return min(starts) if starts else None
+
+
+def _guarded(padded: str, match_end: int, guards: tuple[re.Pattern, ...]) -> bool:
+    """A guard word before the end of the match makes it a question or hypothetical."""
+    return any(m.start() < match_end for g in guards for m in g.finditer(padded))
+
+
+def find_danger(text: str) -> Danger | None:
+    """The first acute danger in `text`, or None. Never raises on odd input."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    compiled = _compiled()
+    segments = _segments(text[:5000])
+    if not segments:
+        return None
+    whole = " " + " ".join(s.strip() for s in segments) + " "
+    urgent = _first_start(compiled.urgency, whole) is not None
+    any_guard = _first_start(compiled.guards, whole) is not None
+
+    for rule in compiled.rules:
+        for padded in segments:
+            for pattern in rule.phrases:
+                for match in pattern.finditer(padded):
+                    if urgent or not _guarded(padded, match.end(), compiled.guards):
+                        return Danger(rule.kind, rule.risk)
+        # Loose words ("help, brand!") only count when someone asks for help
+        # and nothing suggests a general question.
+        if urgent and not any_guard and _first_start(rule.urgent_phrases, whole) is not None:
+            return Danger(rule.kind, rule.risk)
+    return None
+
+
+def is_acute_danger(text: str) -> bool:
+    """True when the message describes acute danger now (fire, not breathing, gas, water, violence...)."""
+    return find_danger(text) is not None
+
+
+def danger_risk(text: str) -> str | None:
+    """The risk key (e.g. "brand", "overstroming", "gevaarlijke_stoffen") for an acute danger, if obvious."""
+    danger = find_danger(text)
+    return danger.risk if danger else None
+
+
+def danger_kind(text: str) -> str | None:
+    """The kind of acute danger ("fire", "medical", "gas", ...) so templates can give a fitting first tip."""
+    danger = find_danger(text)
+    return danger.kind if danger else None

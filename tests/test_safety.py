@@ -1,0 +1,176 @@
+"""The acute-danger safety net (bot/safety.py + data/knowledge/danger_phrases.yml).
+
+None of these messages is in data/nlu/: they check that the phrase list
+generalises, including typos, and stays quiet on questions about danger.
+"""
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import safety
+from bot.knowledge import load_yaml
+
+RISK_KEYS = set(
+    "stroomstoring overstroming storm hitte winterweer natuurbrand brand gevaarlijke_stoffen "
+    "drinkwater telecomstoring cyberaanval infectieziekte kernongeval terrorisme "
+    "militaire_dreiging aardbeving".split()
+)
+
+ACUTE = [
+    "help mijn huis staat in brand",
+    "Er is brand in de keuken!!",
+    "de pan staat in de fik wat nu",
+    "mijn vader ademt niet meer",
+    "mijn vrouw is bewustelos",            # typo
+    "ik ruik gas in de gang",
+    "het stinkt hier naar gas",
+    "het water komt ons huis binnen",
+    "er staat een man met een mes voor de deur",
+    "er zit een inbreker beneden",
+    "mijn buurman heeft een hartaanval denk ik",
+    "er komt rook uit het stopcontact",
+    "de woonkamer staat vol rook",
+    "we zijn met de auto in de sloot beland",
+    "mijn zoontje is in de vijver gevallen",
+    "ik zie mijn dochtertje niet meer bij het water",
+    "de dijk is doorgebroken het water stijgt",
+    "brnad in de slaapkamer",               # typo
+    "mijn opa reageert niet meer",
+    "er hangt een gifwolk boven onze straat",
+    "mijn ex bedreigt me",
+    "er wordt ingebroken bij de buren",
+    "HELP VUUR",
+    "gaslugt in huis",                      # typo
+    "het water staat tot aan mijn knieen in de woonkamer",
+    "mijn man krijgt geen lucht",
+    "er is een explosie bij de fabriek",
+    "iemand schiet om zich heen in het winkelcentrum",
+    "mijn baby ademd niet",                 # typo
+    "de vlammen slaan uit het dak",
+    "hellup er is brannnd",                 # typo + stretched letters
+    "mijn moeder is in elkaar gezakt en reageert niet",
+    "er breekt iemand in bij ons",
+    "Wat moet ik doen? Er is brand in de flat.",
+    "ik denk dat mijn broer niet ademt",
+    "Mijn kelder loopt vol en het blijft stijgen",
+    "de bosbrand komt steeds dichterbij",
+]
+
+NOT_ACUTE = [
+    "wat moet ik doen bij brand",
+    "hoe voorkom ik brand in huis",
+    "wanneer bel je 112",
+    "wat zit er in een noodpakket",
+    "wat is het nummer van de politie",
+    "wanneer bel ik 112 en wanneer 0900-8844",
+    "hoi",
+    "hallo, wie ben jij?",
+    "hoe maak ik mijn huis brandveilig",
+    "hoeveel rookmelders heb ik nodig",
+    "wat doe je als je gas ruikt",
+    "hoe herken je een hartaanval",
+    "wat moet ik doen bij een overstroming",
+    "hoe bereid ik me voor op een overstroming",
+    "wat te doen als de sirene gaat",
+    "hoeveel water moet ik in huis hebben",
+    "moet ik een blusdeken kopen",
+    "wat moet ik doen als iemand niet meer ademt",
+    "hoe leer ik reanimeren",
+    "wat doe ik bij een gaslek",
+    "is er een noodpakket voor mensen met weinig geld",
+    "in welke veiligheidsregio woon ik",
+    "bedankt",
+    "kan ik 112 bellen als het netwerk plat ligt",
+    "wat moet ik doen na een brand",
+    "hoe voorkom ik dat mijn kelder onder water loopt",
+    "wat als er een inbreker in huis is",
+    "welke radiozender moet ik aanzetten bij een ramp",
+    "er is geen brand hoor",
+    "wat is een gifwolk",
+    "ik snij brood met een mes",
+    "mijn computer reageert niet",
+    "ik zie rook uit de schoorsteen van de buren",
+    "vorig jaar was er brand in ons huis",
+    "wat moet er in mijn noodpakket voor mijn hond",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", ACUTE)
+def test_acute_danger_is_caught(text):
+    assert safety.is_acute_danger(text) is True
+
+
+@pytest.mark.parametrize("text", NOT_ACUTE)
+def test_questions_and_chat_are_not_acute(text):
+    assert safety.is_acute_danger(text) is False
+
+
+@pytest.mark.parametrize(
+    "text,risk",
+    [
+        ("help de keuken staat in brand", "brand"),
+        ("het water komt de woonkamer in en stijgt", "overstroming"),
+        ("er hangt een gifwolk boven het dorp", "gevaarlijke_stoffen"),
+        ("de heide staat in brand vlak achter ons huis", "natuurbrand"),
+        ("er wordt geschoten op het plein", "terrorisme"),
+        # No risk advice fits a gas leak at home or a medical emergency.
+        ("ik ruik gas in de keuken", None),
+        ("mijn vader is bewusteloos", None),
+        ("wat doe je als je gas ruikt", None),
+    ],
+)
+def test_danger_risk_maps_to_a_risk_key(text, risk):
+    assert safety.danger_risk(text) == risk
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("ik ruik gas in de keuken", "gas"),
+        ("mijn vader ademt niet", "medical"),
+        ("onze auto is te water geraakt", "car_water"),
+        ("iemand slaat mijn moeder", "violence"),
+        ("hoi", None),
+    ],
+)
+def test_danger_kind(text, kind):
+    assert safety.danger_kind(text) == kind
+
+
+def test_typos_in_key_words_are_corrected_but_real_words_kept():
+    assert safety.normalise("Brnad in de keukn") == "brand in de keuken"
+    assert safety.normalise("Bewustloos") == "bewusteloos"
+    # "brandweer" is a real word and must not become "brand".
+    assert safety.normalise("de brandweer") == "de brandweer"
+    assert safety.normalise("Ééndracht, café!") == "eendracht cafe"
+
+
+def test_help_overrides_a_question_frame():
+    assert safety.is_acute_danger("als je nu niet helpt, help, het huis staat in brand")
+    assert not safety.is_acute_danger("als het huis in brand staat, wat doe ik dan")
+
+
+def test_data_file_uses_only_known_risk_keys_and_groups():
+    data = load_yaml(safety.PHRASES_FILE)
+    kinds = [entry["kind"] for entry in data["dangers"]]
+    assert len(kinds) == len(set(kinds)), "danger kinds must be unique (templates key on them)"
+    for entry in data["dangers"]:
+        assert entry.get("risk") is None or entry["risk"] in RISK_KEYS, entry["kind"]
+        assert entry.get("phrases"), entry["kind"]
+    # Compiling checks every {group} reference and phrase syntax.
+    safety._compiled.cache_clear()
+    safety._correct_word.cache_clear()
+    assert safety._compiled().rules
+
+
+@pytest.mark.parametrize("bad", [None, 12, b"brand", ["brand"], "\x00\x01", "🔥🔥🔥", "a" * 20000])
+def test_odd_input_never_raises(bad):
+    assert safety.is_acute_danger(bad) in (True, False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_bool(text):
+    assert isinstance(safety.is_acute_danger(text), bool)
