@@ -54,6 +54,7 @@ class _Compiled:
     urgency: tuple[re.Pattern, ...]
     fuzzy_words: tuple[str, ...]
     vocabulary: frozenset[str]
+    aliases: dict[str, str]
 
 
 def _strip_accents(text: str) -> str:
@@ -148,6 +149,7 @@ def _compiled() -> _Compiled:
         urgency=compile_all(data.get("urgency", [])),
         fuzzy_words=fuzzy,
         vocabulary=frozenset(vocabulary),
+        aliases={_basic_normalise(str(k)): _basic_normalise(str(v)) for k, v in (data.get("aliases") or {}).items()},
     )
 
 
@@ -167,6 +169,7 @@ def _max_typos(word: str) -> int:
 @functools.lru_cache(maxsize=4096)
 def _correct_word(word: str) -> str:
     compiled = _compiled()
+    word = compiled.aliases.get(word, word)
     if word in compiled.vocabulary or word.isdigit():
         return word
     allowed = _max_typos(word)

@@ -174,3 +174,24 @@ def test_odd_input_never_raises(bad):
 @given(st.text(max_size=300))
 def test_any_text_gives_a_bool(text):
     assert isinstance(safety.is_acute_danger(text), bool)
+
+
+def _nlu_examples(path):
+    """(intent, plain text) pairs from a Rasa NLU YAML file, entity markup removed."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8"))
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            if line.strip().startswith("- "):
+                text = re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", line.strip()[2:])
+                yield block["intent"], text
+
+
+@pytest.mark.parametrize("path", ["data/nlu/core.yml", "tests/nlu/emergency_heldout.yml"])
+def test_small_talk_and_questions_in_nlu_data_do_not_trigger(path):
+    fired = [text for intent, text in _nlu_examples(path) if intent != "emergency" and safety.is_acute_danger(text)]
+    assert fired == []
