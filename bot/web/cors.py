@@ -1,0 +1,96 @@
+"""CORS for the public JSON API: only the sites a region allowed may call it from a browser.
+
+The region comes from the `region` query parameter (the widget always sends
+it, also on POST /api/v1/chat), because a preflight request has no body.
+Without a region the national defaults' list applies. `*` is never sent.
+"""
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web.errors import json_error
+from bot.web.widget import DEFAULT_PORTS, REGION_RE, get_embed_config, split_origin
+
+# The routes a widget on another site uses, plus the other public read APIs.
+# The editor and anything else stay same-origin only.
+PUBLIC_API_PREFIXES = (
+    "/api/v1/chat",
+    "/api/v1/widget-config",
+    "/api/v1/notice",
+    "/api/v1/noodpakket",
+    "/api/v1/regio",
+    "/api/v1/risico",
+)
+ALLOW_METHODS = "GET, POST, OPTIONS"
+ALLOW_HEADERS = "Content-Type"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def is_public_api(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PUBLIC_API_PREFIXES)
+
+
+def is_same_origin(request: web.Request, origin: str) -> bool:
+    # Browsers also send Origin on same-origin POSTs. Compare host and port only:
+    # behind a TLS proxy the gateway itself sees http while the page is https.
+    parts = split_origin(origin)
+    if parts is None or not request.host:
+        return False
+    scheme, host, port = parts
+    if ":" in host:  # IPv6 literal, written with brackets in the Host header
+        host = f"[{host}]"
+    candidates = {f"{host}:{port}"}
+    if port == DEFAULT_PORTS[scheme]:
+        candidates.add(host)
+    return request.host.lower() in candidates
+
+
+def _add_vary(response: web.StreamResponse) -> None:
+    vary = response.headers.get("Vary", "")
+    if "origin" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+
+
+def _allow(response: web.StreamResponse, origin: str) -> web.StreamResponse:
+    response.headers["Access-Control-Allow-Origin"] = origin
+    _add_vary(response)
+    return response
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler):
+    if not is_public_api(request.path):
+        return await handler(request)
+    origin = request.headers.get("Origin")
+    if origin is None or is_same_origin(request, origin):
+        response = await handler(request)
+        _add_vary(response)
+        return response
+
+    region = request.query.get("region")
+    region = region if region and REGION_RE.match(region) else None
+    allowed = get_embed_config(request.app).origin_allowed(origin, region)
+    preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+
+    if not allowed:
+        # No CORS headers, so the browser refuses; refusing here as well means a
+        # foreign page cannot make the bot work for it through a "simple" request.
+        response = json_error(403, "this site may not use the Noodwijzer API; see /embed")
+        _add_vary(response)
+        return response
+    if preflight:
+        response = web.Response(status=204, headers={
+            "Access-Control-Allow-Methods": ALLOW_METHODS,
+            "Access-Control-Allow-Headers": ALLOW_HEADERS,
+            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+        })
+        return _allow(response, origin)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        # The error middleware outside us would build a new response and drop
+        # our headers, so the widget could not read the error; answer here.
+        response = json_error(exc.status, (exc.reason or "error").lower())
+    return _allow(response, origin)

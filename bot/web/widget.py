@@ -1,0 +1,421 @@
+"""The embeddable widget's server side: per-region embed config, widget.js, demo and /embed pages.
+
+The configuration is data (data/embed/regions.yml); this module validates it,
+merges a region over the national defaults and serves the public part.
+bot/web/cors.py asks `EmbedConfig.origin_allowed` which sites may call the API.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.knowledge import ROOT
+from bot.web.errors import json_error
+
+logger = logging.getLogger(__name__)
+
+EMBED_FILE = ROOT / "data" / "embed" / "regions.yml"
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+LOGO_DIR = STATIC_DIR / "logos"
+PAGES_DIR = WEB_DIR / "pages"
+EXTRA_ORIGINS_ENV = "NOODWIJZER_EXTRA_ORIGINS"
+PUBLIC_URL_ENV = "NOODWIJZER_PUBLIC_URL"
+
+REGION_RE = re.compile(r"^VR(0[1-9]|1[0-9]|2[0-5])$")
+HEX_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+LOGO_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\.(svg|png)$")
+HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+COLOR_KEYS = ("primary", "on_primary", "surface", "on_surface", "bot_bubble", "link", "focus", "danger", "on_danger")
+
+# (foreground, background, minimum ratio): every pair the widget shows together.
+# Text needs 4.5:1 (WCAG 1.4.3); the focus ring needs 3:1 (WCAG 1.4.11).
+CONTRAST_PAIRS: tuple[tuple[str, str, float], ...] = (
+    ("on_primary", "primary", 4.5),    # header, launcher, the resident's messages
+    ("primary", "surface", 4.5),       # quick-reply buttons
+    ("on_surface", "surface", 4.5),    # body text
+    ("on_surface", "bot_bubble", 4.5), # the bot's messages
+    ("link", "bot_bubble", 4.5),
+    ("link", "surface", 4.5),
+    ("on_danger", "danger", 4.5),      # the "Bel 112" message
+    ("focus", "surface", 3.0),
+    ("focus", "bot_bubble", 3.0),
+)
+
+# Our own pages load nothing from elsewhere; the widget styles itself through
+# constructable stylesheets, so no inline style or script is allowed either.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; style-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class EmbedConfigError(ValueError):
+    """regions.yml (or the extra-origins variable) is not valid."""
+
+
+# --- colour contrast (WCAG 2.1 definitions) ------------------------------------
+
+def relative_luminance(color: str) -> float:
+    channels = []
+    for i in (1, 3, 5):
+        c = int(color[i:i + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def contrast_problems(colors: dict[str, str]) -> list[str]:
+    problems = []
+    for fg, bg, minimum in CONTRAST_PAIRS:
+        ratio = contrast_ratio(colors[fg], colors[bg])
+        if ratio < minimum:
+            problems.append(f"{fg} on {bg}: {ratio:.2f} < {minimum}")
+    return problems
+
+
+# --- origins -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OriginPattern:
+    scheme: str
+    host: str
+    port: int | None  # None = any port (test-only wildcard)
+
+    def matches(self, scheme: str, host: str, port: int) -> bool:
+        return self.scheme == scheme and self.host == host and (self.port is None or self.port == port)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def split_origin(origin: str) -> tuple[str, str, int] | None:
+    """A browser's Origin header -> (scheme, host, port), or None if it is not a plain origin."""
+    if not isinstance(origin, str) or len(origin) > 300:
+        return None
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in DEFAULT_PORTS or not host or parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    if parts.username or parts.password:
+        return None
+    return scheme, host, port or DEFAULT_PORTS[scheme]
+
+
+def parse_origin_pattern(entry: str) -> OriginPattern:
+    """'https://www.example.nl', 'http://localhost:8080' or 'http://localhost:*'; never '*'."""
+    if not isinstance(entry, str):
+        raise EmbedConfigError(f"origin must be a string: {entry!r}")
+    text = entry.strip().rstrip("/")
+    wildcard_port = text.endswith(":*")
+    if wildcard_port:
+        text = text[:-2]
+    if "*" in text:
+        raise EmbedConfigError(f"wildcards are only allowed for the port: {entry!r}")
+    parsed = split_origin(text)
+    if parsed is None or not HOST_RE.match(parsed[1]):
+        raise EmbedConfigError(f"not an origin (scheme://host[:port]): {entry!r}")
+    scheme, host, port = parsed
+    if wildcard_port and ":" in text.split("//", 1)[1]:
+        raise EmbedConfigError(f"two ports in origin: {entry!r}")
+    return OriginPattern(scheme, host, None if wildcard_port else port)
+
+
+def parse_extra_origins(value: str) -> dict[str | None, list[OriginPattern]]:
+    """NOODWIJZER_EXTRA_ORIGINS: entries split by spaces or commas, each 'ORIGIN' or 'VRxx=ORIGIN'.
+
+    Meant for tests and local development; an entry without a region applies
+    to the national defaults and to every configured region.
+    """
+    extra: dict[str | None, list[OriginPattern]] = {}
+    for entry in re.split(r"[\s,]+", value.strip()) if value.strip() else []:
+        region: str | None = None
+        if "=" in entry:
+            region, entry = entry.split("=", 1)
+            if not REGION_RE.match(region):
+                raise EmbedConfigError(f"{EXTRA_ORIGINS_ENV}: bad region {region!r}")
+        extra.setdefault(region, []).append(parse_origin_pattern(entry))
+    return extra
+
+
+# --- the configuration ----------------------------------------------------------
+
+def _check_colors(colors: Any, where: str) -> dict[str, str]:
+    if not isinstance(colors, dict) or set(colors) != set(COLOR_KEYS):
+        raise EmbedConfigError(f"{where}: colors needs exactly {', '.join(COLOR_KEYS)}")
+    for key, value in colors.items():
+        if not isinstance(value, str) or not HEX_COLOR_RE.match(value):
+            raise EmbedConfigError(f"{where}: colour {key} must be #rrggbb, not {value!r}")
+    return {k: v.lower() for k, v in colors.items()}
+
+
+def _check_starters(starters: Any, where: str) -> list[dict[str, str]]:
+    if not isinstance(starters, list):
+        raise EmbedConfigError(f"{where}: starters must be a list")
+    checked = []
+    for item in starters:
+        if not (isinstance(item, dict) and isinstance(item.get("title"), str) and isinstance(item.get("payload"), str)
+                and item["title"].strip() and item["payload"].startswith("/") and len(item["payload"]) <= 200):
+            raise EmbedConfigError(f"{where}: each starter needs a title and a /payload")
+        checked.append({"title": item["title"], "payload": item["payload"]})
+    return checked
+
+
+def _check_entry(entry: Any, where: str, base: dict[str, Any] | None) -> dict[str, Any]:
+    """Validate one block and merge it over `base` (the defaults) when given."""
+    if not isinstance(entry, dict):
+        raise EmbedConfigError(f"{where}: must be a mapping")
+    known = {"name", "colors", "logo", "greeting", "starters", "allowed_origins", "ui"}
+    unknown = set(entry) - known
+    if unknown:
+        raise EmbedConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    merged = dict(base or {})
+    for key in ("name", "greeting"):
+        if key in entry:
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise EmbedConfigError(f"{where}: {key} must be text")
+            merged[key] = entry[key].strip()
+    if "colors" in entry:
+        merged["colors"] = _check_colors(entry["colors"], where)
+    if "logo" in entry:
+        logo = entry["logo"]
+        if logo is not None and (not isinstance(logo, str) or not LOGO_NAME_RE.match(logo)
+                                 or not (LOGO_DIR / logo).is_file()):
+            raise EmbedConfigError(f"{where}: logo must be null or a file in {LOGO_DIR}: {logo!r}")
+        merged["logo"] = logo
+    if "starters" in entry:
+        merged["starters"] = _check_starters(entry["starters"], where)
+    if "allowed_origins" in entry:
+        if not isinstance(entry["allowed_origins"], list):
+            raise EmbedConfigError(f"{where}: allowed_origins must be a list")
+        merged["allowed_origins"] = [parse_origin_pattern(o) for o in entry["allowed_origins"]]
+    if "ui" in entry:
+        ui = entry["ui"]
+        if not isinstance(ui, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in ui.items()):
+            raise EmbedConfigError(f"{where}: ui must map names to text")
+        if base is not None and set(ui) - set(base["ui"]):
+            raise EmbedConfigError(f"{where}: ui keys not in the defaults: {sorted(set(ui) - set(base['ui']))}")
+        merged["ui"] = {**(base or {}).get("ui", {}), **ui}
+    missing = {"name", "colors", "logo", "greeting", "starters", "allowed_origins", "ui"} - set(merged)
+    if missing:
+        raise EmbedConfigError(f"{where}: missing {sorted(missing)}")
+    return merged
+
+
+class EmbedConfig:
+    def __init__(self, raw: Any, extra_origins: str = "") -> None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("defaults"), dict):
+            raise EmbedConfigError("regions.yml needs a 'defaults' block")
+        self.defaults = _check_entry(raw["defaults"], "defaults", None)
+        self.regions: dict[str, dict[str, Any]] = {}
+        for code, entry in (raw.get("regions") or {}).items():
+            if not isinstance(code, str) or not REGION_RE.match(code):
+                raise EmbedConfigError(f"region code must be VR01..VR25: {code!r}")
+            region = _check_entry(entry, code, self.defaults)
+            if "allowed_origins" not in entry:
+                region["allowed_origins"] = []  # a region's sites are its own; never inherit
+            self.regions[code] = region
+        for code, patterns in parse_extra_origins(extra_origins).items():
+            targets = [self.defaults, *self.regions.values()] if code is None else [self.for_region(code, create=True)]
+            for target in targets:
+                target["allowed_origins"] = [*target["allowed_origins"], *patterns]
+
+    def for_region(self, code: str | None, create: bool = False) -> dict[str, Any]:
+        """The merged settings for a region; a region without its own block gets the defaults."""
+        if code in self.regions:
+            return self.regions[code]
+        if create and code:
+            self.regions[code] = {**self.defaults, "allowed_origins": list(self.defaults["allowed_origins"])}
+            return self.regions[code]
+        return self.defaults
+
+    def origin_allowed(self, origin: str, region: str | None) -> bool:
+        parts = split_origin(origin)
+        if parts is None:
+            return False
+        return any(p.matches(*parts) for p in self.for_region(region)["allowed_origins"])
+
+    def public(self, code: str | None) -> dict[str, Any]:
+        """What GET /api/v1/widget-config shows: everything except the origin list."""
+        entry = self.for_region(code)
+        colors = entry["colors"]
+        if contrast_problems(colors):
+            # A bad palette must not make the widget unreadable: fall back, and say so in the log.
+            logger.warning("region %s colours fail contrast; using the national colours", code)
+            colors = self.defaults["colors"]
+        return {
+            "region": code,
+            "name": entry["name"],
+            "colors": colors,
+            "logo_url": f"/widget/logos/{entry['logo']}" if entry["logo"] else None,
+            "greeting": entry["greeting"],
+            "starters": entry["starters"],
+            "ui": entry["ui"],
+        }
+
+
+def load_embed_config(path: Path = EMBED_FILE, extra_origins: str | None = None) -> EmbedConfig:
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    if extra_origins is None:
+        extra_origins = os.environ.get(EXTRA_ORIGINS_ENV, "")
+    return EmbedConfig(raw, extra_origins)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_config(extra_origins: str) -> EmbedConfig:
+    return load_embed_config(EMBED_FILE, extra_origins)
+
+
+def get_embed_config(app: web.Application | None = None) -> EmbedConfig:
+    if app is not None and "embed_config" in app:
+        return app["embed_config"]
+    return _cached_config(os.environ.get(EXTRA_ORIGINS_ENV, ""))
+
+
+# --- widget.js --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    gzipped: bytes
+    etag: str
+    content_type: str
+
+
+def build_widget_asset(config: EmbedConfig) -> Asset:
+    """widget.js with the national defaults filled in, so it can render before any request."""
+    source = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    marker = "{} /* @defaults */"
+    if marker not in source:
+        raise RuntimeError("widget.js lost its @defaults marker")
+    # ensure_ascii keeps U+2028 and friends out of the script text.
+    defaults = json.dumps(config.public(None), ensure_ascii=True, separators=(",", ":"))
+    body = source.replace(marker, defaults, 1).encode("utf-8")
+    return Asset(
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+        etag='"' + hashlib.sha256(body).hexdigest()[:20] + '"',
+        content_type="application/javascript",
+    )
+
+
+def _asset_response(request: web.Request, asset: Asset, max_age: int) -> web.StreamResponse:
+    headers = {
+        "Cache-Control": f"public, max-age={max_age}",
+        "ETag": asset.etag,
+        "X-Content-Type-Options": "nosniff",
+        # Other sites load these files; CORP lets sites that use COEP do so too.
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "Vary": "Accept-Encoding",
+    }
+    if request.headers.get("If-None-Match") == asset.etag:
+        return web.Response(status=304, headers=headers)
+    body = asset.body
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        body = asset.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(body=body, headers=headers, content_type=asset.content_type, charset="utf-8")
+
+
+async def widget_js(request: web.Request) -> web.StreamResponse:
+    return _asset_response(request, request.app["widget_asset"], max_age=300)
+
+
+async def logo(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    path = LOGO_DIR / name
+    if not LOGO_NAME_RE.match(name) or not path.is_file():
+        raise web.HTTPNotFound()
+    body = path.read_bytes()
+    content_type = "image/svg+xml" if name.endswith(".svg") else "image/png"
+    asset = Asset(body, gzip.compress(body, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"', content_type)
+    response = _asset_response(request, asset, max_age=86400)
+    # An SVG opened directly must not be able to run script.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+# --- JSON API ---------------------------------------------------------------------
+
+async def widget_config(request: web.Request) -> web.Response:
+    region = request.query.get("region")
+    if region is not None and not REGION_RE.match(region):
+        return json_error(400, "region must be VR01..VR25")
+    response = web.json_response(get_embed_config(request.app).public(region))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# --- pages ------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _pages() -> Environment:
+    return Environment(loader=FileSystemLoader(PAGES_DIR), autoescape=select_autoescape(["html"]))
+
+
+def public_base(request: web.Request) -> str:
+    """The gateway's address as other sites must write it in their script tag."""
+    configured = os.environ.get(PUBLIC_URL_ENV, "").rstrip("/")
+    return configured or f"{request.scheme}://{request.host}"
+
+
+def page(name: str, **context: Any) -> web.Response:
+    html = _pages().get_template(name).render(**context)
+    return web.Response(text=html, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS)
+
+
+async def demo_page(request: web.Request) -> web.Response:
+    return page("demo.html", region="VR19")
+
+
+async def embed_page(request: web.Request) -> web.Response:
+    config = get_embed_config(request.app)
+    regions = sorted(config.regions)
+    return page("embed.html", base=public_base(request), regions=regions, color_keys=COLOR_KEYS)
+
+
+async def page_css(request: web.Request) -> web.StreamResponse:
+    body = (STATIC_DIR / "pages.css").read_bytes()
+    asset = Asset(body, gzip.compress(body, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"', "text/css")
+    return _asset_response(request, asset, max_age=300)
+
+
+def setup(app: web.Application) -> None:
+    config = load_embed_config()
+    app["embed_config"] = config
+    app["widget_asset"] = build_widget_asset(config)
+    app.router.add_get("/widget.js", widget_js)
+    app.router.add_get("/widget/logos/{name}", logo)
+    app.router.add_get("/widget/pages.css", page_css)
+    app.router.add_get("/api/v1/widget-config", widget_config)
+    app.router.add_get("/", demo_page)
+    app.router.add_get("/embed", embed_page)
