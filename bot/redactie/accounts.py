@@ -1,0 +1,158 @@
+"""Editor accounts and roles. Passwords are stored only as argon2 hashes.
+
+national: edits the national templates and may publish a notice for any region.
+regional: edits only the overrides and notices of its own region.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from bot.redactie import audit
+from bot.redactie.db import Database
+
+ROLES = ("national", "regional")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+REGION_RE = re.compile(r"^VR(0[1-9]|1[0-9]|2[0-5])$")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024  # argon2 copes, but there is no reason to hash megabytes
+
+_hasher = PasswordHasher()
+# Verified when the username does not exist, so timing does not reveal which names exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-just-timing")
+
+
+class AccountError(ValueError):
+    """A bad account request; .code is a stable key the CLI and pages translate."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    region: str | None
+
+    @property
+    def is_national(self) -> bool:
+        return self.role == "national"
+
+    def can_edit_templates(self, region: str | None) -> bool:
+        """National editors own the national layer; regional editors their own region only."""
+        if self.is_national:
+            return region is None
+        return region is not None and region == self.region
+
+    def can_publish_notice(self, region: str | None) -> bool:
+        if self.is_national:
+            return region is None or bool(REGION_RE.match(region))
+        return region is not None and region == self.region
+
+
+def _check(username: str, password: str | None, role: str, region: str | None) -> None:
+    if not USERNAME_RE.match(username or ""):
+        raise AccountError("bad_username")
+    if role not in ROLES:
+        raise AccountError("bad_role")
+    if role == "regional" and not REGION_RE.match(region or ""):
+        raise AccountError("bad_region")
+    if role == "national" and region:
+        raise AccountError("national_has_no_region")
+    if password is not None:
+        check_password(password)
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password_too_short")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError("password_too_long")
+
+
+def _user(row) -> User:
+    return User(id=row["id"], username=row["username"], role=row["role"], region=row["region"])
+
+
+def add_user(db: Database, username: str, password: str, role: str, region: str | None = None,
+             actor: str = "cli") -> User:
+    username = (username or "").strip().lower()
+    region = region or None
+    _check(username, password, role, region)
+    with db.write() as conn:
+        if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+            raise AccountError("user_exists")
+        cur = conn.execute(
+            "INSERT INTO users (username, password_hash, role, region, created_at) VALUES (?, ?, ?, ?, ?)",
+            (username, _hasher.hash(password), role, region, time.time()),
+        )
+        audit.record(conn, actor, "user_add", username, f"{role} {region or ''}".strip())
+        return User(id=cur.lastrowid, username=username, role=role, region=region)
+
+
+def set_password(db: Database, username: str, password: str, actor: str = "cli") -> None:
+    check_password(password)
+    with db.write() as conn:
+        cur = conn.execute("UPDATE users SET password_hash = ? WHERE username = ?",
+                           (_hasher.hash(password), username.strip().lower()))
+        if cur.rowcount == 0:
+            raise AccountError("no_such_user")
+        # A new password ends every open session of that account.
+        conn.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+                     (username.strip().lower(),))
+        audit.record(conn, actor, "user_password", username)
+
+
+def set_active(db: Database, username: str, active: bool, actor: str = "cli") -> None:
+    with db.write() as conn:
+        cur = conn.execute("UPDATE users SET active = ? WHERE username = ?", (int(active), username.strip().lower()))
+        if cur.rowcount == 0:
+            raise AccountError("no_such_user")
+        if not active:
+            conn.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+                         (username.strip().lower(),))
+        audit.record(conn, actor, "user_enable" if active else "user_disable", username)
+
+
+def authenticate(db: Database, username: str, password: str) -> User | None:
+    """The user if the password is right and the account active, else None."""
+    username = (username or "").strip().lower()
+    row = db.connect().execute(
+        "SELECT id, username, role, region, password_hash, active FROM users WHERE username = ?", (username,)
+    ).fetchone()
+    stored = row["password_hash"] if row else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, (password or "")[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row["active"]:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        with db.write() as conn:
+            conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), row["id"]))
+    return _user(row)
+
+
+def user_exists(db: Database, username: str) -> bool:
+    return db.connect().execute(
+        "SELECT 1 FROM users WHERE username = ?", ((username or "").strip().lower(),)
+    ).fetchone() is not None
+
+
+def get_user(db: Database, user_id: int) -> User | None:
+    row = db.connect().execute(
+        "SELECT id, username, role, region FROM users WHERE id = ? AND active = 1", (user_id,)
+    ).fetchone()
+    return _user(row) if row else None
+
+
+def list_users(db: Database) -> list[tuple[User, bool]]:
+    rows = db.connect().execute("SELECT id, username, role, region, active FROM users ORDER BY username").fetchall()
+    return [(_user(row), bool(row["active"])) for row in rows]

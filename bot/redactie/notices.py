@@ -1,0 +1,150 @@
+"""Actuele meldingen: short incident notices per region that expire by themselves.
+
+Expiry is part of every query (expires_at > now), so an expired notice
+disappears without a restart or a clean-up job.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.redactie import audit
+from bot.redactie.accounts import REGION_RE, User
+from bot.redactie.db import Database, default_db
+from bot.redactie.links import bad_links
+
+TZ = ZoneInfo("Europe/Amsterdam")
+MAX_TITLE = 80
+MAX_TEXT = 400
+MAX_URL = 500
+MAX_DURATION = 14 * 24 * 3600   # a notice is about now; longer-lived text belongs in a template
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    region: str | None
+    title: str
+    text: str
+    url: str
+    expires_at: float
+    author: str
+    created_at: float
+
+    def public(self) -> dict:
+        """The shape the widget and the templates see."""
+        return {
+            "title": self.title,
+            "text": self.text,
+            "url": self.url,
+            "expires_at": dt.datetime.fromtimestamp(self.expires_at, TZ).isoformat(timespec="minutes"),
+        }
+
+
+class NoticeError(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_COLUMNS = "id, region, title, text, url, expires_at, author, created_at"
+
+
+def check_notice(title: str, text: str, url: str, expires_at: float, now: float) -> list[str]:
+    """Problem codes (empty when the notice may be published)."""
+    problems = []
+    if not title.strip() or len(title) > MAX_TITLE:
+        problems.append("notice_title")
+    if not text.strip() or len(text) > MAX_TEXT:
+        problems.append("notice_text")
+    if not url.startswith("https://") or len(url) > MAX_URL or any(c.isspace() for c in url) or bad_links(url):
+        problems.append("notice_url")
+    if bad_links(f"{title}\n{text}"):
+        problems.append("notice_link_in_text")
+    if expires_at <= now:
+        problems.append("notice_expiry_past")
+    elif expires_at > now + MAX_DURATION:
+        problems.append("notice_expiry_too_far")
+    return problems
+
+
+def publish(db: Database, user: User, region: str | None, title: str, text: str, url: str,
+            expires_at: float, now: float | None = None) -> Notice:
+    now = time.time() if now is None else now
+    region = region or None
+    if region is not None and not REGION_RE.match(region):
+        raise NoticeError("bad_region")
+    if not user.can_publish_notice(region):
+        raise PermissionError(region)
+    title, text, url = title.strip(), text.strip(), url.strip()
+    problems = check_notice(title, text, url, expires_at, now)
+    if problems:
+        raise NoticeError(problems[0])
+    with db.write() as conn:
+        cur = conn.execute(
+            "INSERT INTO notices (region, title, text, url, expires_at, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (region, title, text, url, expires_at, user.username, now),
+        )
+        audit.record(conn, user.username, "notice_publish", f"notice:{region or 'NL'}:{cur.lastrowid}", title)
+    return Notice(cur.lastrowid, region, title, text, url, expires_at, user.username, now)
+
+
+def withdraw(db: Database, user: User, notice_id: int, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    notice = get(db, notice_id)
+    if notice is None:
+        raise NoticeError("no_such_notice")
+    if not user.can_publish_notice(notice.region):
+        raise PermissionError(notice.region)
+    with db.write() as conn:
+        conn.execute("UPDATE notices SET expires_at = ? WHERE id = ? AND expires_at > ?", (now, notice_id, now))
+        audit.record(conn, user.username, "notice_withdraw", f"notice:{notice.region or 'NL'}:{notice_id}", notice.title)
+
+
+def get(db: Database, notice_id: int) -> Notice | None:
+    row = db.connect().execute(f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (notice_id,)).fetchone()
+    return Notice(**dict(row)) if row else None
+
+
+def current(db: Database, region: str | None, now: float | None = None) -> Notice | None:
+    """The newest unexpired notice for the region; a national one (region NULL) counts for every region."""
+    now = time.time() if now is None else now
+    if region is not None and not REGION_RE.match(region):
+        return None
+    row = db.connect().execute(
+        f"SELECT {_COLUMNS} FROM notices WHERE (region IS ? OR region IS NULL) AND expires_at > ? "
+        "ORDER BY region IS NULL, id DESC LIMIT 1",  # a regional notice wins over a national one
+        (region, now),
+    ).fetchone()
+    return Notice(**dict(row)) if row else None
+
+
+def listing(db: Database, user: User, limit: int = 50) -> list[Notice]:
+    """Notices this user may see in the editor: all for national, own region for regional."""
+    if user.is_national:
+        rows = db.connect().execute(f"SELECT {_COLUMNS} FROM notices ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    else:
+        rows = db.connect().execute(
+            f"SELECT {_COLUMNS} FROM notices WHERE region IS ? OR region IS NULL ORDER BY id DESC LIMIT ?",
+            (user.region, limit),
+        ).fetchall()
+    return [Notice(**dict(r)) for r in rows]
+
+
+def active_notice(region: str | None) -> dict | None:
+    """For bot.context: the notice every template sees as `notice`, or None."""
+    notice = current(default_db(), region)
+    return notice.public() if notice else None
+
+
+def parse_local_datetime(value: str) -> float | None:
+    """'2026-11-28T18:00' from <input type=datetime-local>, meant as Dutch local time."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=TZ)
+    return parsed.timestamp()

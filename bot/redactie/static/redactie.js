@@ -1,0 +1,33 @@
+// Live preview for the Redactie editor: sends the text to the server, which
+// validates and renders it, and shows the server's (escaped) HTML fragment.
+// Without JavaScript the "Voorbeeld bekijken" button does the same with a page load.
+(function () {
+  "use strict";
+  var form = document.getElementById("editor");
+  var target = document.getElementById("preview");
+  if (!form || !target) { return; }
+  var url = form.getAttribute("data-preview-url");
+  var token = form.querySelector("input[name=csrf_token]").value;
+  var timer = null;
+  var latest = 0;
+
+  function refresh() {
+    var ticket = ++latest;
+    fetch(url, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": token, "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (html) {
+      // Only the answer to the newest request counts; the fragment is escaped server-side.
+      if (html !== null && ticket === latest) { target.innerHTML = html; }
+    }).catch(function () { /* keep the last preview; saving still validates */ });
+  }
+
+  form.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 400);
+  });
+})();

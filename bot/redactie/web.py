@@ -1,0 +1,504 @@
+"""The Redactie in the gateway: /redactie (editor pages) and GET /api/v1/notice (public).
+
+HTTP only: every decision (who may do what, validation, storage) lives in the
+other bot.redactie modules. Pages are server-rendered from pages/*.html.j2
+with autoescape on; all Dutch words live in those pages.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import difflib
+import secrets
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from babel.dates import format_datetime
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.context import region_info
+from bot.redactie import accounts, audit, auth, catalog, editor, notices, samples
+from bot.redactie.accounts import REGION_RE, User
+from bot.redactie.db import Database
+from bot.redactie.store import SqliteTemplateStore
+from bot.redactie.validate import validate
+
+HERE = Path(__file__).resolve().parent
+STATIC_FILES = {"redactie.css": "text/css", "redactie.js": "text/javascript"}
+SESSION_COOKIE = "nw_redactie"
+LOGIN_COOKIE = "nw_redactie_login"   # double-submit CSRF token for the login form (no session yet)
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+NATIONAL = "NL"                      # form value for the national layer
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+@dataclass
+class Redactie:
+    db: Database
+    store: SqliteTemplateStore
+
+
+REDACTIE = web.AppKey("redactie", Redactie)
+
+
+def _format_time(epoch: float | None) -> str:
+    if epoch is None:
+        return ""
+    moment = dt.datetime.fromtimestamp(epoch, notices.TZ)
+    return format_datetime(moment, "d MMM y 'om' HH:mm", locale="nl")
+
+
+def _local_input(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, notices.TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+_pages = Environment(
+    loader=FileSystemLoader(HERE / "pages"),
+    autoescape=select_autoescape(["html", "j2"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_pages.filters["when"] = _format_time
+
+
+def _region_name(code: str | None) -> str | None:
+    info = region_info(code) if code else None
+    return info.get("name") if isinstance(info, dict) else None
+
+
+_pages.globals["region_name"] = _region_name
+
+
+def page(name: str, status: int = 200, **context: Any) -> web.Response:
+    html = _pages.get_template(name).render(**context)
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def error_page(status: int, code: str, session: auth.Session | None = None) -> web.Response:
+    return page("error.html.j2", status=status, code=code, session=session)
+
+
+# --- sessions, CSRF ------------------------------------------------------------
+
+def _redactie(request: web.Request) -> Redactie:
+    return request.app[REDACTIE]
+
+
+def current_session(request: web.Request) -> auth.Session | None:
+    return auth.get_session(_redactie(request).db, request.cookies.get(SESSION_COOKIE))
+
+
+Handler = Callable[[web.Request, auth.Session], Awaitable[web.StreamResponse]]
+
+
+def login_required(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """GET without a session redirects to the login page; POST gets 401.
+    Every POST must carry the session's CSRF token (form field or header), else 403."""
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        session = current_session(request)
+        if session is None:
+            if request.method == "GET":
+                raise web.HTTPSeeOther("/redactie/login")
+            return error_page(401, "login_required")
+        if request.method == "POST":
+            form = await request.post()
+            given = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+            if not auth.tokens_match(session.csrf_token, given if isinstance(given, str) else None):
+                return error_page(403, "csrf", session)
+        return await handler(request, session)
+    return wrapper
+
+
+def _set_cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
+    # Secure + HttpOnly + SameSite=Strict; browsers accept Secure cookies on http://localhost.
+    response.set_cookie(name, value, path="/redactie", max_age=max_age, secure=True, httponly=True,
+                        samesite="Strict")
+
+
+def _client_ip(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+async def _in_thread(func, *args):
+    """argon2 and template validation take CPU time; keep the event loop free."""
+    return await asyncio.get_running_loop().run_in_executor(None, partial(func, *args))
+
+
+# --- login / logout --------------------------------------------------------------
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if current_session(request) is not None:
+        raise web.HTTPSeeOther("/redactie")
+    return _login_page()
+
+
+def _login_page(status: int = 200, problem: str | None = None, username: str = "") -> web.Response:
+    token = secrets.token_urlsafe(32)
+    response = page("login.html.j2", status=status, csrf_token=token, problem=problem, username=username)
+    _set_cookie(response, LOGIN_COOKIE, token, max_age=3600)
+    return response
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    state = _redactie(request)
+    form = await request.post()
+    token = form.get(CSRF_FIELD)
+    if not auth.tokens_match(request.cookies.get(LOGIN_COOKIE), token if isinstance(token, str) else None):
+        return error_page(403, "csrf")
+    username = str(form.get("username") or "").strip().lower()[:80]
+    password = str(form.get("password") or "")
+    ip = _client_ip(request)
+    known = accounts.user_exists(state.db, username)
+    actor = username if known else "?"
+    if auth.login_blocked(state.db, username, ip):
+        audit.log(state.db, actor, "login_blocked", f"ip:{ip}")
+        return _login_page(429, "rate_limited", username)
+    user = await _in_thread(accounts.authenticate, state.db, username, password)
+    if user is None:
+        auth.record_failure(state.db, username, ip)
+        audit.log(state.db, actor, "login_failed", f"ip:{ip}")
+        return _login_page(401, "bad_credentials", username)
+    auth.clear_failures(state.db, username)
+    token, _session = auth.create_session(state.db, user)
+    audit.log(state.db, user.username, "login", f"ip:{ip}")
+    response = web.HTTPSeeOther("/redactie")
+    _set_cookie(response, SESSION_COOKIE, token, max_age=auth.SESSION_TTL)
+    response.del_cookie(LOGIN_COOKIE, path="/redactie")
+    raise response
+
+
+@login_required
+async def logout(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    auth.end_session(state.db, request.cookies.get(SESSION_COOKIE))
+    audit.log(state.db, session.user.username, "logout")
+    response = web.HTTPSeeOther("/redactie/login")
+    response.del_cookie(SESSION_COOKIE, path="/redactie")
+    raise response
+
+
+# --- template list and editor ------------------------------------------------------
+
+def _layer_param(value: Any, user: User) -> str | None | bool:
+    """Form/query value -> None (national), 'VRxx', or False when invalid."""
+    if value is None or value == "":
+        return None if user.is_national else user.region
+    if value == NATIONAL:
+        return None
+    return value if isinstance(value, str) and REGION_RE.match(value) else False
+
+
+def _region_overrides(state: Redactie, name: str, live: dict) -> list[str]:
+    """Regions with their own text for name (live edit or a file in templates/regions)."""
+    codes = {region for (n, region), v in live.items() if n == name and region and v.source is not None}
+    base = catalog.TEMPLATES_DIR / "regions"
+    if base.is_dir():
+        codes |= {p.parent.name for p in base.glob(f"VR*/{name}.j2")}
+    # A live 'back to repository' marker only hides a live edit, never the file.
+    return sorted(codes)
+
+
+@login_required
+async def index(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    user = session.user
+    live = state.store.live_versions()
+    rows = []
+    for name in catalog.template_names():
+        rows.append({
+            "name": name,
+            "purpose": samples.template_info(name).purpose,
+            "national": catalog.layer(state.store, name, None),
+            "regional": catalog.layer(state.store, name, user.region) if user.region else None,
+            "overrides": _region_overrides(state, name, live),
+        })
+    return page("index.html.j2", session=session, rows=rows)
+
+
+def _edit_context(state: Redactie, session: auth.Session, name: str, region: str | None, **extra) -> dict:
+    national = catalog.layer(state.store, name, None)
+    own = catalog.layer(state.store, name, region) if region else national
+    info = samples.template_info(name)
+    context = {
+        "session": session,
+        "name": name,
+        "region": region,
+        "layer_value": region or NATIONAL,
+        "info": info,
+        "common_variables": samples.common_variables(),
+        "filters": samples.filters_help(),
+        "national": national,
+        "own": own,
+        # A regional editor starts from the national text when the region has none yet.
+        "source": own.source if own.source is not None else national.source or "",
+        "overrides": _region_overrides(state, name, state.store.live_versions()) if region is None else [],
+        "result": None,
+        "saved": None,
+        "note": "",
+    }
+    context.update(extra)
+    return context
+
+
+def _check_template_access(session: auth.Session, name: str, region: str | None) -> web.Response | None:
+    try:
+        editor.check_access(session.user, name, region)
+    except editor.EditorError:
+        return error_page(404, "unknown_template", session)
+    except PermissionError:
+        return error_page(403, "forbidden", session)
+    return None
+
+
+def _target(request: web.Request, session: auth.Session, value: Any) -> tuple[str, str | None, web.Response | None]:
+    name = request.match_info["name"]
+    region = _layer_param(value, session.user)
+    if region is False:
+        return name, None, error_page(400, "bad_region", session)
+    return name, region, _check_template_access(session, name, region)
+
+
+@login_required
+async def edit(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    name, region, problem = _target(request, session, request.query.get("regio"))
+    if problem:
+        return problem
+    state = _redactie(request)
+    saved = request.query.get("opgeslagen")
+    context = _edit_context(state, session, name, region, saved=saved if saved and saved.isdigit() else None)
+    context["result"] = await _in_thread(validate, name, context["source"]) if context["source"] else None
+    return page("edit.html.j2", **context)
+
+
+async def _posted_source(request: web.Request) -> tuple[Any, str, str]:
+    form = await request.post()
+    source = form.get("source")
+    note = form.get("note")
+    return form.get("regio"), source if isinstance(source, str) else "", note if isinstance(note, str) else ""
+
+
+@login_required
+async def preview(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    layer, source, note = await _posted_source(request)
+    name, region, problem = _target(request, session, layer)
+    if problem:
+        return problem
+    result = await _in_thread(validate, name, editor.normalise(source))
+    if request.headers.get("X-Requested-With") == "fetch":
+        return page("_preview.html.j2", result=result)
+    state = _redactie(request)
+    return page("edit.html.j2", **_edit_context(state, session, name, region, source=source, note=note, result=result))
+
+
+@login_required
+async def save(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    layer, source, note = await _posted_source(request)
+    name, region, problem = _target(request, session, layer)
+    if problem:
+        return problem
+    state = _redactie(request)
+    result, version = await _in_thread(editor.save, state.db, state.store, session.user, name, region, source, note)
+    if version is None:
+        context = _edit_context(state, session, name, region, source=source, note=note, result=result, not_saved=True)
+        return page("edit.html.j2", status=422, **context)
+    raise web.HTTPSeeOther(_edit_url(name, region, saved=version.id))
+
+
+def _edit_url(name: str, region: str | None, saved: int | None = None) -> str:
+    url = f"/redactie/tekst/{name}?regio={region or NATIONAL}"
+    return url + (f"&opgeslagen={saved}" if saved else "")
+
+
+@login_required
+async def history(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    name, region, problem = _target(request, session, request.query.get("regio"))
+    if problem:
+        return problem
+    state = _redactie(request)
+    versions = state.store.history(name, region)
+    layer = catalog.layer(state.store, name, region)
+    # The text a layer falls back to without live edits: its file, or the national text.
+    base = layer.file_source
+    if base is None and region is not None:
+        base = catalog.layer(state.store, name, None).source
+    entries = []
+    for i, version in enumerate(versions):
+        before = versions[i + 1].source if i + 1 < len(versions) else None
+        entries.append({"version": version, "diff": _diff(before if before is not None else base or "",
+                                                          version.source if version.source is not None else base or "")})
+    return page("history.html.j2", session=session, name=name, region=region, layer_value=region or NATIONAL,
+                entries=entries, base=base, layer=layer)
+
+
+def _diff(before: str, after: str) -> list[tuple[str, str]]:
+    """(kind, line) pairs; kind is add, del, hunk or same."""
+    lines = []
+    for line in list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=2))[2:]:
+        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "same")
+        lines.append((kind, line))
+    return lines
+
+
+@login_required
+async def restore(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    form = await request.post()
+    version_id = str(form.get("version") or "")
+    if not version_id.isdigit():
+        return error_page(400, "bad_version", session)
+    old = state.store.get_version(int(version_id))
+    if old is None or old.name != request.match_info["name"]:
+        return error_page(404, "bad_version", session)
+    problem = _check_template_access(session, old.name, old.region)
+    if problem:
+        return problem
+    result, version = await _in_thread(editor.restore, state.db, state.store, session.user, old.id)
+    if version is None:
+        context = _edit_context(state, session, old.name, old.region, source=old.source or "", result=result,
+                                not_saved=True)
+        return page("edit.html.j2", status=422, **context)
+    raise web.HTTPSeeOther(_edit_url(old.name, old.region, saved=version.id))
+
+
+@login_required
+async def reset(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    form = await request.post()
+    name, region, problem = _target(request, session, form.get("regio"))
+    if problem:
+        return problem
+    state = _redactie(request)
+    version = editor.reset(state.db, state.store, session.user, name, region)
+    raise web.HTTPSeeOther(_edit_url(name, region, saved=version.id))
+
+
+# --- notices --------------------------------------------------------------------
+
+def _notice_regions(user: User) -> list[str | None]:
+    if user.is_national:
+        return [None] + [f"VR{i:02d}" for i in range(1, 26)]
+    return [user.region]
+
+
+def _notices_page(state: Redactie, session: auth.Session, status: int = 200, **extra) -> web.Response:
+    now = time.time()
+    context = {
+        "session": session,
+        "items": notices.listing(state.db, session.user),
+        "now": now,
+        "regions": _notice_regions(session.user),
+        "problem": None,
+        "form": {"expires": _local_input(now + 6 * 3600)},
+        "limits": {"title": notices.MAX_TITLE, "text": notices.MAX_TEXT},
+    }
+    context.update(extra)
+    return page("notices.html.j2", status=status, **context)
+
+
+@login_required
+async def notices_list(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    return _notices_page(_redactie(request), session, published=request.query.get("gepubliceerd"))
+
+
+@login_required
+async def notice_publish(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    form = await request.post()
+    fields = {k: str(form.get(k) or "") for k in ("regio", "title", "text", "url", "expires")}
+    region = None if fields["regio"] in ("", NATIONAL) else fields["regio"]
+    if region is not None and not REGION_RE.match(region):
+        return error_page(400, "bad_region", session)
+    if not session.user.can_publish_notice(region):
+        return error_page(403, "forbidden", session)
+    expires_at = notices.parse_local_datetime(fields["expires"])
+    try:
+        notice = notices.publish(state.db, session.user, region, fields["title"], fields["text"], fields["url"],
+                                 expires_at if expires_at is not None else 0.0)
+    except notices.NoticeError as exc:
+        return _notices_page(state, session, status=422, problem=exc.code, form=fields)
+    raise web.HTTPSeeOther(f"/redactie/meldingen?gepubliceerd={notice.id}")
+
+
+@login_required
+async def notice_withdraw(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    notice_id = request.match_info["id"]
+    try:
+        notices.withdraw(state.db, session.user, int(notice_id))
+    except notices.NoticeError:
+        return error_page(404, "no_such_notice", session)
+    except PermissionError:
+        return error_page(403, "forbidden", session)
+    raise web.HTTPSeeOther("/redactie/meldingen")
+
+
+async def notice_api(request: web.Request) -> web.Response:
+    """Public: the active notice for a region (the widget shows it at the top)."""
+    region = request.query.get("region") or None
+    if region is not None and not REGION_RE.match(region):
+        return web.json_response({"error": "region must be VR01..VR25"}, status=400)
+    notice = notices.current(_redactie(request).db, region)
+    response = web.json_response({"notice": notice.public() if notice else None})
+    response.headers["Cache-Control"] = "public, max-age=10"
+    return response
+
+
+# --- audit log, static --------------------------------------------------------------
+
+@login_required
+async def audit_log(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    user = session.user
+    entries = audit.entries(state.db, 300, None if user.is_national else user.region, user.username)
+    return page("audit.html.j2", session=session, entries=entries)
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["file"]
+    if name not in STATIC_FILES:
+        raise web.HTTPNotFound()
+    response = web.FileResponse(HERE / "static" / name)
+    response.content_type = STATIC_FILES[name]
+    return response
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path == "/redactie" or request.path.startswith("/redactie/"):
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if not request.path.startswith("/redactie/static/"):
+            response.headers["Cache-Control"] = "no-store"
+
+
+def setup(app: web.Application, db: Database | None = None) -> None:
+    database = db or Database()
+    app[REDACTIE] = Redactie(db=database, store=SqliteTemplateStore(database))
+    app.on_response_prepare.append(_security_headers)
+    r = app.router
+    r.add_get("/redactie", index)
+    r.add_get("/redactie/", index)
+    r.add_get("/redactie/login", login_form)
+    r.add_post("/redactie/login", login)
+    r.add_post("/redactie/logout", logout)
+    r.add_get("/redactie/tekst/{name}", edit)
+    r.add_post("/redactie/tekst/{name}/voorbeeld", preview)
+    r.add_post("/redactie/tekst/{name}/opslaan", save)
+    r.add_get("/redactie/tekst/{name}/geschiedenis", history)
+    r.add_post("/redactie/tekst/{name}/herstel", restore)
+    r.add_post("/redactie/tekst/{name}/standaard", reset)
+    r.add_get("/redactie/meldingen", notices_list)
+    r.add_post("/redactie/meldingen", notice_publish)
+    r.add_post("/redactie/meldingen/{id:\\d+}/intrekken", notice_withdraw)
+    r.add_get("/redactie/logboek", audit_log)
+    r.add_get("/redactie/static/{file}", static)
+    r.add_get("/api/v1/notice", notice_api)
+
+
+__all__ = ["setup", "REDACTIE"]
