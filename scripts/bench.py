@@ -1,0 +1,180 @@
+"""`make bench`: measure the real stack and write docs/performance.md.
+
+Measured in one run, on this machine:
+- training time (a fresh `rasa train` into a temporary folder),
+- cold start to a healthy /healthz,
+- latency (p50, p95) and throughput at 1 and 20 concurrent sessions for
+  Rasa's /model/parse and for the gateway's /api/v1/chat, with realistic
+  8-message conversations,
+- resident memory of all processes together.
+All traffic goes to 127.0.0.1 and every loop is bounded.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.stack import Stack, latest_model  # noqa: E402
+
+CONVERSATION = [
+    "hallo",
+    "wat moet ik doen als de stroom uitvalt",
+    "en daarna?",
+    "hoe bereid ik me voor op een overstroming",
+    "ik wil een noodpakket maken",
+    "we zijn met 2 volwassenen en 2 kinderen",
+    "50 euro",
+    "bedankt",
+]
+PARSE_TEXTS = CONVERSATION + ["help er is brand in mijn huis", "wat doe ik bij hitte", "ik woon in Middelburg"]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def run_load(url_for, payload_for, sessions: int, messages_per_session: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=sessions + 4)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
+
+        async def one_session(index: int) -> None:
+            nonlocal errors
+            session_id = f"bench-{uuid.uuid4().hex}"
+            for turn in range(messages_per_session):
+                started = time.perf_counter()
+                try:
+                    async with http.post(url_for(), json=payload_for(session_id, turn, index)) as resp:
+                        await resp.read()
+                        if resp.status != 200:
+                            errors += 1
+                except Exception:
+                    errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_session(i) for i in range(sessions)))
+        elapsed = time.perf_counter() - started
+    return {
+        "sessions": sessions,
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": percentile(latencies, 95) * 1000,
+    }
+
+
+async def measure(stack: Stack, rounds: int) -> list[dict]:
+    results = []
+    for sessions in (1, 20):
+        parse = await run_load(
+            lambda: f"{stack.rasa}/model/parse",
+            lambda sid, turn, i: {"text": PARSE_TEXTS[(turn + i) % len(PARSE_TEXTS)]},
+            sessions, len(CONVERSATION) * rounds,
+        )
+        chat = await run_load(
+            lambda: f"{stack.gateway}/api/v1/chat",
+            lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
+            sessions, len(CONVERSATION),
+        )
+        if sessions == 20:
+            # more conversations for a stable number: 3 waves of 20 residents
+            waves = [chat] + [await run_load(
+                lambda: f"{stack.gateway}/api/v1/chat",
+                lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
+                sessions, len(CONVERSATION)) for _ in range(2)]
+            chat = {
+                "sessions": sessions,
+                "requests": sum(w["requests"] for w in waves),
+                "errors": sum(w["errors"] for w in waves),
+                "throughput": statistics.mean(w["throughput"] for w in waves),
+                "p50_ms": statistics.median(w["p50_ms"] for w in waves),
+                "p95_ms": max(w["p95_ms"] for w in waves),
+            }
+        results.append({"endpoint": "/model/parse", **parse})
+        results.append({"endpoint": "/api/v1/chat", **chat})
+    return results
+
+
+def train_time() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.monotonic()
+        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "--out", out, "--quiet"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    args = parser.parse_args()
+
+    training = None if args.skip_train else train_time()
+    stack = Stack.on_free_ports(model=latest_model(), gateway_host="127.0.0.1",
+                                extra_env={"NW_IP_RATE": "0", "NW_SESSION_RATE": "0"},
+                                log_dir=Path(tempfile.mkdtemp()) / "log")
+    started = time.monotonic()
+    stack.start(timeout=240)
+    cold_start = time.monotonic() - started
+    try:
+        asyncio.run(run_load(lambda: f"{stack.gateway}/api/v1/chat",
+                             lambda sid, t, i: {"session_id": sid, "message": "hallo"}, 2, 2))  # warm-up
+        rows = asyncio.run(measure(stack, rounds=3))
+        rss = stack.rss_bytes()
+    finally:
+        stack.stop()
+
+    by = {(r["endpoint"], r["sessions"]): r for r in rows}
+    ratio = by[("/api/v1/chat", 20)]["throughput"] / by[("/model/parse", 20)]["throughput"]
+    p95 = by[("/api/v1/chat", 20)]["p95_ms"]
+    checks = [
+        ("chat throughput ≥ 0.5 × parse at 20 sessions", f"{ratio:.2f}", ratio >= 0.5),
+        ("chat p95 ≤ 400 ms at 20 sessions", f"{p95:.0f} ms", p95 <= 400),
+        ("training ≤ 3 min", "not measured" if training is None else f"{training:.0f} s",
+         None if training is None else training <= 180),
+        ("cold start to healthy ≤ 40 s", f"{cold_start:.1f} s", cold_start <= 40),
+        ("all processes ≤ 2 GB RSS", f"{rss / 1e9:.2f} GB", rss <= 2e9),
+    ]
+    lines = [
+        "# Performance",
+        "",
+        f"Measured by `make bench` (scripts/bench.py) on {dt.date.today().isoformat()}, "
+        f"{platform.machine()}, {subprocess.getoutput('nproc')} cores, Python {platform.python_version()}.",
+        f"Model: `{latest_model().name}`. Conversation per simulated resident ({len(CONVERSATION)} messages): "
+        + " / ".join(f"“{m}”" for m in CONVERSATION) + ".",
+        "",
+        "| endpoint | concurrent sessions | requests | errors | msg/s | p50 ms | p95 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| `{r['endpoint']}` | {r['sessions']} | {r['requests']} | {r['errors']} | "
+                     f"{r['throughput']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} |")
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    for name, value, ok in checks:
+        lines.append(f"| {name} | {value} | {'—' if ok is None else ('yes' if ok else '**no**')} |")
+    lines += ["", "See README.md (Performance) for the choices behind these numbers.", ""]
+    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
