@@ -178,7 +178,7 @@ def main() -> None:
     lock_path = ROOT / ".noodwijzer.lock"
     import fcntl
 
-    lock = open(lock_path, "w")
+    lock = open(lock_path, "a")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
