@@ -382,6 +382,8 @@ def make_plan(request: PlanRequest) -> dict[str, Any]:
             "schedule": schedule,
         },
         "check_every_months": rules["check_every_months"],
+        # Newest price estimate, so texts can say how old the estimates are.
+        "prices_date": max(str(item["price"]["date"]) for item in data()["items"]),
         "checklist_url": checklist_url(request),
     }
 

@@ -1,0 +1,273 @@
+"""POST /api/v1/noodpakket and GET /noodpakket/checklist.
+
+Most tests run the route module in-process (aiohttp test server, no Rasa);
+the `stack` ones go through the real gateway, including the chat."""
+from __future__ import annotations
+
+import urllib.parse
+from html.parser import HTMLParser
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot import kit
+from bot import readability as rb
+from bot.render import Renderer, split_bubbles
+from bot.web import noodpakket_api
+from bot.web.errors import error_middleware
+from tests.conftest import Chat, get_json, post_json
+
+FAMILY = {"adults": 2, "children": 2, "babies": 0, "pets": 0, "budget_eur": 50}
+
+
+@pytest.fixture
+async def client():
+    app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
+    app["renderer"] = Renderer(strict=True)
+    noodpakket_api.setup(app)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+class ChecklistParser(HTMLParser):
+    """Collects what a test needs from the checklist page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang = None
+        self.checkboxes = 0
+        self.external = []
+        self.scripts = 0
+        self.styles = []
+        self.text = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if tag == "input" and attrs.get("type") == "checkbox":
+            self.checkboxes += 1
+        if tag == "script":
+            self.scripts += 1
+        if tag == "style":
+            self._in_style = True
+        for name in ("src", "href"):
+            value = attrs.get(name) or ""
+            if value.startswith(("http:", "https:", "//")):
+                self.external.append(value)
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        (self.styles if self._in_style else self.text).append(data)
+
+
+def parse_html(html: str) -> ChecklistParser:
+    parser = ChecklistParser()
+    parser.feed(html)
+    return parser
+
+
+# --- POST /api/v1/noodpakket ----------------------------------------------------------
+
+async def test_plan_for_family_of_four_on_fifty_euro(client):
+    resp = await client.post("/api/v1/noodpakket", json=FAMILY)
+    assert resp.status == 200
+    body = await resp.json()
+    for key in ("persons", "days", "water_liters", "cash_eur", "budget_eur", "total_cost_eur", "items", "later",
+                "free_actions", "text", "checklist_url"):
+        assert key in body, key
+    assert body["persons"] == 4 and body["days"] == 3
+    assert body["water_liters"] == 36
+    assert body["cash_eur"] == 200
+    assert body["budget_eur"] == 50
+    assert 0 < body["total_cost_eur"] <= 50
+    for item in body["items"] + body["later"]:
+        assert set(item) == {"id", "name", "quantity", "unit", "cost_eur", "priority", "reason"}
+    assert "36 liter" in body["text"]
+    assert "ongeveer" in body["text"]
+    assert body["checklist_url"].startswith("/noodpakket/checklist?")
+    # The text is the bot's own template, rendered with this plan.
+    assert body["text"] == Renderer(strict=True).render("utter_kit_plan", {"plan": {k: v for k, v in body.items() if k != "text"}, "region": None}).text
+
+
+async def test_plan_text_is_b1(client):
+    for payload in (FAMILY, {"adults": 1, "budget_eur": 0, "needs": ["medicijnen"]},
+                    {"adults": 3, "children": 4, "babies": 1, "pets": 2, "budget_eur": 80}):
+        body = await (await client.post("/api/v1/noodpakket", json=payload)).json()
+        prose = "\n".join(line for line in body["text"].splitlines() if not line.startswith("/noodpakket"))
+        assert rb.words_per_sentence(prose) <= 15
+        assert rb.hard_sentences(prose) == []
+        assert all(len(bubble) < 700 for bubble in split_bubbles(body["text"]))
+
+
+async def test_days_and_needs_are_used(client):
+    body = await (await client.post("/api/v1/noodpakket", json={**FAMILY, "days": 5, "needs": ["medicijnen"]})).json()
+    assert body["days"] == 5
+    assert body["water_liters"] == 60
+    assert "pillendoos" in {i["id"] for i in body["items"] + body["later"]}
+
+
+@pytest.mark.parametrize("payload", [
+    {**FAMILY, "adults": 0, "children": 0},
+    {**FAMILY, "adults": -1},
+    {**FAMILY, "budget_eur": -5},
+    {**FAMILY, "adults": True},
+    {**FAMILY, "adults": "2"},
+    {**FAMILY, "budget_eur": "vijftig"},
+    {**FAMILY, "adults": 51},
+    {**FAMILY, "days": 31},
+    {**FAMILY, "budget_eur": 100001},
+    {**FAMILY, "needs": ["toverdrank"]},
+    {**FAMILY, "region": "VR99"},
+    {"adults": 2},
+    [],
+    "x",
+])
+async def test_bad_input_gets_400_json(client, payload):
+    resp = await client.post("/api/v1/noodpakket", json=payload)
+    assert resp.status == 400
+    body = await resp.json()
+    assert isinstance(body["error"], str) and body["error"]
+
+
+@pytest.mark.parametrize("raw", [b"{", b"", b"\xff\xfe", b"null"])
+async def test_invalid_json_gets_400(client, raw):
+    resp = await client.post("/api/v1/noodpakket", data=raw, headers={"Content-Type": "application/json"})
+    assert resp.status == 400
+    assert "error" in await resp.json()
+
+
+async def test_too_large_body_is_4xx_json(client):
+    resp = await client.post("/api/v1/noodpakket", data=b"{" + b" " * 70_000 + b"}",
+                             headers={"Content-Type": "application/json"})
+    assert resp.status == 413
+    assert "error" in await resp.json()
+
+
+# --- GET /noodpakket/checklist ------------------------------------------------------------
+
+async def test_checklist_page_shows_the_plan(client):
+    plan = await (await client.post("/api/v1/noodpakket", json={**FAMILY, "pets": 1, "needs": ["medicijnen"]})).json()
+    resp = await client.get(plan["checklist_url"])
+    assert resp.status == 200
+    assert resp.content_type == "text/html"
+    assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    html = await resp.text()
+    page = parse_html(html)
+    assert page.lang == "nl"
+    assert page.external == [] and page.scripts == 0
+    style = "".join(page.styles)
+    assert "@media print" in style and "size: A4" in style
+    text = " ".join(" ".join(page.text).split())
+    for item in plan["items"] + plan["later"]:
+        assert item["name"] in text, item["id"]
+    for action in plan["free_actions"]:
+        assert action["text"] in text
+    # One checkbox per free action, per item now and later, plus one for the cash.
+    assert page.checkboxes == len(plan["free_actions"]) + len(plan["items"]) + len(plan["later"]) + 1
+    assert "36 liter" in text
+
+
+async def test_checklist_escapes_html(client, monkeypatch):
+    monkeypatch.setattr(kit.ctx, "region_info", lambda code: {"radio": {"name": "<script>alert(1)</script>", "fm": "1"}})
+    resp = await client.get("/noodpakket/checklist?adults=1&budget_eur=0&region=VR01")
+    html = await resp.text()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("query", [
+    "adults=0&budget_eur=10",
+    "adults=-1&budget_eur=10",
+    "adults=abc&budget_eur=10",
+    "adults=2",
+    "adults=2&budget_eur=ten",
+    "adults=2&budget_eur=10&needs=vliegen",
+    "adults=2&budget_eur=10&region=XX",
+    "adults=2&adults=3&budget_eur=10",
+    "adults=2&budget_eur=10&evil=1",
+    "adults=99&budget_eur=10",
+])
+async def test_checklist_bad_query_gets_400(client, query):
+    resp = await client.get("/noodpakket/checklist?" + query)
+    assert resp.status == 400
+    assert "error" in await resp.json()
+
+
+def test_checklist_query_round_trip_gives_same_plan():
+    request = kit.parse_request({"adults": 2, "children": 1, "babies": 1, "pets": 2, "budget_eur": 33.5, "days": 4,
+                                 "needs": ["luiers", "zicht"], "region": "VR19"})
+    url = kit.checklist_url(request)
+    from multidict import MultiDict
+    query = MultiDict(urllib.parse.parse_qsl(url.partition("?")[2]))
+    assert noodpakket_api.request_from_query(query) == request
+
+
+# --- through the real stack -----------------------------------------------------------------
+
+@pytest.mark.stack
+def test_stack_api_and_checklist(stack):
+    status, body = post_json(f"{stack.gateway}/api/v1/noodpakket", FAMILY)
+    assert status == 200, body
+    assert body["water_liters"] == 36 and body["total_cost_eur"] <= 50
+    status, page = get_json(stack.gateway + body["checklist_url"])
+    assert status == 200
+    assert body["items"][0]["name"] in page
+    status, error = post_json(f"{stack.gateway}/api/v1/noodpakket", {**FAMILY, "adults": -1})
+    assert status == 400 and "error" in error
+
+
+def _text(messages) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("turns", [
+    # Everything in one message: the form asks only for the needs.
+    ["Ik wil een noodpakket. We zijn met 2 volwassenen en 2 kinderen en hebben 50 euro", "nee"],
+    # Step by step, answering each question.
+    ["help me met een noodpakket", "2 volwassenen en 2 kinderen", "50 euro", "nee"],
+    # Collective number and money words.
+    ["wat moet er in een noodpakket", "we zijn met z'n vieren, waarvan 2 kinderen", "vijf tientjes", "geen"],
+    # Typos and an informal budget.
+    ["noodpakket maken", "2 volwasenen en 2 kinderren", "vijftig", "nee hoor"],
+    # A correction halfway: first 1 child, then "nee, twee kinderen".
+    ["ik wil een noodpakket samenstellen", "2 volwassenen en 1 kind", "nee, twee kinderen", "50 euro", "nee"],
+])
+def test_chat_reaches_plan(stack, turns):
+    chat = Chat(stack.gateway)
+    replies = []
+    for message in turns:
+        replies = chat.say(message)
+    text = _text(replies)
+    assert "36 liter" in text, text
+    assert "/noodpakket/checklist?" in text
+
+
+@pytest.mark.stack
+def test_chat_side_question_then_back_to_the_form(stack):
+    chat = Chat(stack.gateway)
+    chat.say("ik wil een noodpakket")
+    chat.say("ik woon alleen met mijn hond")
+    side = _text(chat.say("wat moet ik doen bij een stroomstoring?"))
+    assert "stroom" in side.lower()
+    chat.say("twintig euro")
+    plan = _text(chat.say("medicijnen"))
+    assert "9 liter" in plan, plan
+    assert "medicijnen" in plan
+
+
+@pytest.mark.stack
+def test_chat_unknown_budget_gives_free_plan(stack):
+    chat = Chat(stack.gateway)
+    chat.say("noodpakket")
+    chat.say("ik woon alleen")
+    chat.say("weet ik niet")
+    plan = _text(chat.say("nee"))
+    assert "gratis" in plan and "9 liter" in plan
