@@ -431,7 +431,8 @@ def _amounts(tokens: list[str], bare_numbers: bool) -> list[float]:
         if nxt == "cent":
             amounts.append(value / 100)
             continue
-        if bare_numbers and _category(nxt) is None and nxt not in TOTAL_WORDS and nxt not in COLLECTIVE \
+        # "een" alone is mostly the article ("een heleboel"), not one euro.
+        if bare_numbers and token != "een" and _category(nxt) is None and nxt not in TOTAL_WORDS and nxt not in COLLECTIVE \
                 and prev != "met" and not _category(prev or "x"):
             amounts.append(value)
     return amounts

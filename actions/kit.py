@@ -1,0 +1,190 @@
+"""Noodpakket actions: tracker -> bot.household / bot.kit -> slots and responses.
+
+- validate_noodpakket_form: reads household, budget and needs from the latest
+  message text (bot.household), so one message can fill several slots and the
+  form only asks what is missing. A later message can correct an earlier answer
+  ("nee, drie kinderen"). When a message is no answer at all (a risk question,
+  a greeting), it fills nothing, so Rasa rejects the form for this turn and the
+  digression rules in data/rules/kit.yml answer it before the form continues.
+- action_kit_plan: builds the plan (bot.kit) and utters utter_kit_plan with it.
+- action_kit_reset: clears the kit slots, so a new request starts fresh.
+The words live in templates/; this module passes data only. Message text is
+never logged (privacy).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import current_region, latest_text
+from bot import household, kit
+
+FORM_NAME = "noodpakket_form"
+KIT_SLOTS = ("kit_household", "kit_budget", "kit_needs")
+# Intents that mean "this was meant as an answer": when we cannot read it, we say
+# so and ask again. Any other intent (a risk question, a greeting) fills nothing,
+# so the form steps aside for the digression rules.
+ANSWER_INTENTS = frozenset(
+    {"inform_household", "inform_budget", "inform_needs", "affirm", "deny", "ask_kit", "nlu_fallback", None}
+)
+UNCLEAR_RESPONSE = {"kit_household": "utter_kit_household_unclear", "kit_budget": "utter_kit_budget_unclear"}
+
+
+def _intent(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def _requested(tracker: Tracker) -> Optional[str]:
+    if tracker.active_loop_name not in (None, FORM_NAME):
+        return None
+    return tracker.get_slot("requested_slot")
+
+
+def _already_set_this_turn(tracker: Tracker, slot: str) -> bool:
+    """Rasa may call the validation twice in one turn; speak only the first time."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return True
+    return False
+
+
+def _unclear(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> Dict[Text, Any]:
+    """The resident answered our question but we could not read it: say so, ask again."""
+    if _requested(tracker) != slot or _intent(tracker) not in ANSWER_INTENTS:
+        return {}
+    text = latest_text(tracker)
+    if household.parse_budget(text) is not None or household.parse_household(text) is not None \
+            or household.parse_needs(text) is not None:
+        return {}  # it answered another question; the form asks this one again
+    if not _already_set_this_turn(tracker, slot):
+        dispatcher.utter_message(response=UNCLEAR_RESPONSE[slot])
+    # Setting the slot to None keeps the form active: it asks the question again.
+    return {slot: None}
+
+
+class ValidateNoodpakketForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_noodpakket_form"
+
+    async def extract_kit_household(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        previous = tracker.get_slot("kit_household")
+        parsed = household.parse_household(latest_text(tracker), previous if isinstance(previous, dict) else None)
+        if parsed is not None:
+            return {"kit_household": parsed}
+        return _unclear(dispatcher, tracker, "kit_household")
+
+    async def extract_kit_budget(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        asked = _requested(tracker) == "kit_budget"
+        text = latest_text(tracker)
+        # A household answer given while we ask the budget is a correction, not an amount.
+        if asked and household.parse_household(text, tracker.get_slot("kit_household")) is not None \
+                and household.parse_budget(text) is None:
+            return {}
+        amount = household.parse_budget(text, asked=asked)
+        if amount is None and asked and _intent(tracker) == "deny":
+            amount = 0.0  # "nee" to "how much can you spend?": start with what is free
+        if amount is not None:
+            return {"kit_budget": float(amount)}
+        return _unclear(dispatcher, tracker, "kit_budget")
+
+    async def extract_kit_needs(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = latest_text(tracker)
+        asked = _requested(tracker) == "kit_needs"
+        # "nee, drie kinderen" corrects the household; its "nee" does not answer this question.
+        correcting = household.parse_household(text) is not None
+        needs = household.parse_needs(text, asked=asked and not correcting)
+        if needs is None and asked and not correcting and _intent(tracker) == "deny":
+            needs = []  # the "Nee" button sends /deny
+        if needs is None:
+            return {}
+        if not needs and not asked:
+            return {}
+        # Needs add up over the conversation: naming a baby first and medication later keeps both.
+        earlier = tracker.get_slot("kit_needs") or []
+        merged = [n for n in kit.known_needs() if n in needs or (n in earlier and needs)]
+        return {"kit_needs": merged}
+
+    async def validate_kit_household(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is None:
+            return {"kit_household": None}
+        try:
+            kit.parse_request({**value, "budget_eur": 0})
+        except (kit.PlanInputError, TypeError):
+            return {"kit_household": None}
+        return {"kit_household": value}
+
+    async def validate_kit_budget(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is None:
+            return {"kit_budget": None}
+        try:
+            amount = float(value)
+        except (TypeError, ValueError):
+            return {"kit_budget": None}
+        if not 0 <= amount <= kit.MAX_BUDGET_EUR:
+            return {"kit_budget": None}
+        return {"kit_budget": amount}
+
+    async def validate_kit_needs(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if not isinstance(value, list):
+            return {"kit_needs": None}
+        return {"kit_needs": [n for n in value if n in kit.known_needs()]}
+
+
+def plan_from_slots(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The plan for the slots, or None if they do not make a valid household."""
+    counts = tracker.get_slot("kit_household")
+    if not isinstance(counts, dict):
+        return None
+    payload = {name: counts.get(name, 0) for name in kit.COUNT_FIELDS}
+    payload["budget_eur"] = tracker.get_slot("kit_budget") or 0.0
+    payload["needs"] = tracker.get_slot("kit_needs") or []
+    region = current_region(tracker)
+    if region:
+        payload["region"] = region
+    try:
+        return kit.make_plan(kit.parse_request(payload))
+    except kit.PlanInputError:
+        return None
+
+
+class ActionKitPlan(Action):
+    def name(self) -> Text:
+        return "action_kit_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        plan = plan_from_slots(tracker)
+        if plan is None:
+            dispatcher.utter_message(response="utter_kit_household_unclear")
+            return [SlotSet("kit_household", None)]
+        dispatcher.utter_message(response="utter_kit_plan", plan=plan)
+        return []
+
+
+class ActionKitReset(Action):
+    def name(self) -> Text:
+        return "action_kit_reset"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        return [SlotSet(slot, None) for slot in KIT_SLOTS]
