@@ -131,14 +131,21 @@ def match_risk(text: str) -> str | None:
     return table[best[1]] if best else None
 
 
+def phase_synonyms() -> dict[str, str]:
+    """NLU phase entity words -> voor/tijdens/na (the phase names map to themselves)."""
+    table = {phase: phase for phase in PHASES}
+    for phase in PHASES:
+        for word in phase_info()[phase].get("entity_synonyms") or []:
+            table.setdefault(normalize(str(word)), phase)
+    return table
+
+
 def normalize_phase(value: Any) -> str | None:
-    """Map a phase entity value ("daarna", "Voor", "tijdens") to voor/tijdens/na."""
+    """Map a phase entity value ("daarna", "Voor", "gebeurt") to voor/tijdens/na."""
     if not isinstance(value, str):
         return None
     norm = normalize(value)
-    if norm in PHASES:
-        return norm
-    return detect_phase(norm)
+    return phase_synonyms().get(norm) or detect_phase(norm)
 
 
 @functools.lru_cache(maxsize=1)
