@@ -295,9 +295,12 @@ def _cached_config(extra_origins: str) -> EmbedConfig:
     return load_embed_config(EMBED_FILE, extra_origins)
 
 
+EMBED_CONFIG_KEY = web.AppKey("embed_config", EmbedConfig)
+
+
 def get_embed_config(app: web.Application | None = None) -> EmbedConfig:
-    if app is not None and "embed_config" in app:
-        return app["embed_config"]
+    if app is not None and EMBED_CONFIG_KEY in app:
+        return app[EMBED_CONFIG_KEY]
     return _cached_config(os.environ.get(EXTRA_ORIGINS_ENV, ""))
 
 
@@ -328,6 +331,9 @@ def build_widget_asset(config: EmbedConfig) -> Asset:
     )
 
 
+WIDGET_ASSET_KEY = web.AppKey("widget_asset", Asset)
+
+
 def _asset_response(request: web.Request, asset: Asset, max_age: int) -> web.StreamResponse:
     headers = {
         "Cache-Control": f"public, max-age={max_age}",
@@ -347,7 +353,7 @@ def _asset_response(request: web.Request, asset: Asset, max_age: int) -> web.Str
 
 
 async def widget_js(request: web.Request) -> web.StreamResponse:
-    return _asset_response(request, request.app["widget_asset"], max_age=300)
+    return _asset_response(request, request.app[WIDGET_ASSET_KEY], max_age=300)
 
 
 async def logo(request: web.Request) -> web.StreamResponse:
@@ -411,8 +417,8 @@ async def page_css(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     config = load_embed_config()
-    app["embed_config"] = config
-    app["widget_asset"] = build_widget_asset(config)
+    app[EMBED_CONFIG_KEY] = config
+    app[WIDGET_ASSET_KEY] = build_widget_asset(config)
     app.router.add_get("/widget.js", widget_js)
     app.router.add_get("/widget/logos/{name}", logo)
     app.router.add_get("/widget/pages.css", page_css)
