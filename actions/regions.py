@@ -99,18 +99,20 @@ class ValidateRegionForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_region_form"
 
-    async def required_slots(
-        self,
-        domain_slots: List[Text],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[Text]:
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        # Only when the form itself runs us: Rasa also calls this action after
+        # every message (custom slot mapping), and then a requested_slot event
+        # could end another active form.
+        if tracker.latest_action_name != FORM_NAME:
+            return None
         # A known region (from the widget or told earlier) means we never ask,
         # unless the resident just named a gemeente we could not place.
+        # (Overriding required_slots instead would also skip validation.)
         if tracker.get_slot("region") and not self._named_unknown_this_turn(tracker):
-            return []
-        return domain_slots
+            return SlotSet("requested_slot", None)
+        return None  # Rasa asks for `gemeente` while it is empty
 
     @staticmethod
     def _named_unknown_this_turn(tracker: Tracker) -> bool:
