@@ -4,21 +4,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge import TEMPLATES_DIR
+from bot import knowledge
 from bot.redactie.store import SqliteTemplateStore, Version
 from bot.render import NAME_RE
 
 
-def template_names(templates_dir: Path = TEMPLATES_DIR) -> list[str]:
+def templates_dir() -> Path:
+    return Path(knowledge.TEMPLATES_DIR)
+
+
+def template_names() -> list[str]:
     """Every chat text in templates/ (one file per response; _files are internal)."""
     return sorted(
-        p.stem for p in Path(templates_dir).glob("*.j2")
+        p.stem for p in templates_dir().glob("*.j2")
         if p.is_file() and NAME_RE.match(p.stem) and not p.stem.startswith("_")
     )
 
 
-def file_source(name: str, region: str | None, templates_dir: Path = TEMPLATES_DIR) -> str | None:
-    base = Path(templates_dir) / "regions" / region if region else Path(templates_dir)
+def file_source(name: str, region: str | None) -> str | None:
+    base = templates_dir() / "regions" / region if region else templates_dir()
     path = base / f"{name}.j2"
     return path.read_text(encoding="utf-8") if path.is_file() else None
 

@@ -133,7 +133,7 @@ def validate(name: str, source: str) -> Result:
         except RenderTimeout:
             preview.failed = True
             result.add(Issue("error", "too_slow", sample.label))
-            continue
+            break  # one slow situation is enough; do not spend the budget again
         except Exception as exc:  # any other runtime error in staff text: report, never crash
             preview.failed = True
             result.add(Issue("error", "render_error", sample.label, detail=f"{type(exc).__name__}: {exc}"[:300]))

@@ -75,8 +75,8 @@ def _region_name(code: str | None) -> str | None:
 _pages.globals["region_name"] = _region_name
 
 
-def page(name: str, status: int = 200, **context: Any) -> web.Response:
-    html = _pages.get_template(name).render(**context)
+def page(page_file: str, status: int = 200, **context: Any) -> web.Response:
+    html = _pages.get_template(page_file).render(**context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -197,7 +197,7 @@ def _layer_param(value: Any, user: User) -> str | None | bool:
 def _region_overrides(state: Redactie, name: str, live: dict) -> list[str]:
     """Regions with their own text for name (live edit or a file in templates/regions)."""
     codes = {region for (n, region), v in live.items() if n == name and region and v.source is not None}
-    base = catalog.TEMPLATES_DIR / "regions"
+    base = catalog.templates_dir() / "regions"
     if base.is_dir():
         codes |= {p.parent.name for p in base.glob(f"VR*/{name}.j2")}
     # A live 'back to repository' marker only hides a live edit, never the file.
@@ -267,7 +267,7 @@ def _target(request: web.Request, session: auth.Session, value: Any) -> tuple[st
 @login_required
 async def edit(request: web.Request, session: auth.Session) -> web.StreamResponse:
     name, region, problem = _target(request, session, request.query.get("regio"))
-    if problem:
+    if problem is not None:
         return problem
     state = _redactie(request)
     saved = request.query.get("opgeslagen")
@@ -287,7 +287,7 @@ async def _posted_source(request: web.Request) -> tuple[Any, str, str]:
 async def preview(request: web.Request, session: auth.Session) -> web.StreamResponse:
     layer, source, note = await _posted_source(request)
     name, region, problem = _target(request, session, layer)
-    if problem:
+    if problem is not None:
         return problem
     result = await _in_thread(validate, name, editor.normalise(source))
     if request.headers.get("X-Requested-With") == "fetch":
@@ -300,7 +300,7 @@ async def preview(request: web.Request, session: auth.Session) -> web.StreamResp
 async def save(request: web.Request, session: auth.Session) -> web.StreamResponse:
     layer, source, note = await _posted_source(request)
     name, region, problem = _target(request, session, layer)
-    if problem:
+    if problem is not None:
         return problem
     state = _redactie(request)
     result, version = await _in_thread(editor.save, state.db, state.store, session.user, name, region, source, note)
@@ -318,7 +318,7 @@ def _edit_url(name: str, region: str | None, saved: int | None = None) -> str:
 @login_required
 async def history(request: web.Request, session: auth.Session) -> web.StreamResponse:
     name, region, problem = _target(request, session, request.query.get("regio"))
-    if problem:
+    if problem is not None:
         return problem
     state = _redactie(request)
     versions = state.store.history(name, region)
@@ -356,7 +356,7 @@ async def restore(request: web.Request, session: auth.Session) -> web.StreamResp
     if old is None or old.name != request.match_info["name"]:
         return error_page(404, "bad_version", session)
     problem = _check_template_access(session, old.name, old.region)
-    if problem:
+    if problem is not None:
         return problem
     result, version = await _in_thread(editor.restore, state.db, state.store, session.user, old.id)
     if version is None:
@@ -370,7 +370,7 @@ async def restore(request: web.Request, session: auth.Session) -> web.StreamResp
 async def reset(request: web.Request, session: auth.Session) -> web.StreamResponse:
     form = await request.post()
     name, region, problem = _target(request, session, form.get("regio"))
-    if problem:
+    if problem is not None:
         return problem
     state = _redactie(request)
     version = editor.reset(state.db, state.store, session.user, name, region)

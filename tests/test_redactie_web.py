@@ -1,0 +1,264 @@
+"""The Redactie over HTTP (aiohttp test server, own database): login, CSRF, roles, save, restore, notices."""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+from aiohttp import CookieJar, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot import knowledge
+from bot.redactie import accounts, audit, auth
+from bot.redactie import web as redactie_web
+from bot.redactie.db import Database
+from bot.redactie.store import SqliteTemplateStore
+
+PASSWORD = "correct horse battery"
+ORIGINAL = "Hallo van het bestand.\n"
+
+
+@pytest.fixture(scope="module")
+def accounts_db(tmp_path_factory):
+    """Accounts are created once (argon2 is slow on purpose); each test gets a copy."""
+    path = tmp_path_factory.mktemp("accounts") / "accounts.sqlite3"
+    database = Database(path)
+    accounts.add_user(database, "zeeland", PASSWORD, "regional", "VR19")
+    accounts.add_user(database, "landelijk", PASSWORD, "national")
+    database.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch, accounts_db):
+    monkeypatch.setenv("NOODWIJZER_DB", str(tmp_path / "default.sqlite3"))
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "utter_greet.j2").write_text(ORIGINAL, encoding="utf-8")
+    monkeypatch.setattr(knowledge, "TEMPLATES_DIR", templates)
+    shutil.copy(accounts_db, tmp_path / "web.sqlite3")
+    return Database(tmp_path / "web.sqlite3")
+
+
+@pytest.fixture
+async def make_client(db):
+    clients = []
+
+    async def make() -> TestClient:
+        app = web.Application()
+        redactie_web.setup(app, db=db)
+        server = TestServer(app)
+        await server.start_server()
+        # The session cookie is Secure; treat the test server as a secure origin, like browsers do for localhost.
+        jar = CookieJar(unsafe=True, treat_as_secure_origin=[str(server.make_url("/"))])
+        client = TestClient(server, cookie_jar=jar)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def login(client: TestClient, username: str, password: str = PASSWORD):
+    page = await client.get("/redactie/login")
+    token = csrf_from(await page.text())
+    return await client.post("/redactie/login", allow_redirects=False,
+                             data={"csrf_token": token, "username": username, "password": password})
+
+
+async def logged_in(make_client, username: str) -> tuple[TestClient, str]:
+    client = await make_client()
+    response = await login(client, username)
+    assert response.status == 303
+    home = await client.get("/redactie")
+    return client, csrf_from(await home.text())
+
+
+def live(db, region="VR19"):
+    return SqliteTemplateStore(db).get_source("utter_greet", region)
+
+
+# --- authentication ------------------------------------------------------------------
+
+async def test_no_login_redirects_or_401(make_client):
+    client = await make_client()
+    for path in ("/redactie", "/redactie/tekst/utter_greet", "/redactie/meldingen", "/redactie/logboek"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.status == 303 and response.headers["Location"] == "/redactie/login", path
+    response = await client.post("/redactie/tekst/utter_greet/opslaan", data={"regio": "VR19", "source": "x"})
+    assert response.status == 401
+
+
+async def test_login_sets_a_strict_session_cookie(make_client):
+    client = await make_client()
+    response = await login(client, "zeeland")
+    assert response.status == 303
+    cookie = next(c for c in response.headers.getall("Set-Cookie") if c.startswith(redactie_web.SESSION_COOKIE + "="))
+    for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/redactie"):
+        assert flag in cookie
+    home = await client.get("/redactie")
+    assert home.status == 200 and "zeeland" in await home.text()
+    assert "default-src 'none'" in home.headers["Content-Security-Policy"]
+
+
+async def test_login_form_needs_csrf(make_client):
+    client = await make_client()
+    await client.get("/redactie/login")
+    missing = await client.post("/redactie/login", data={"username": "zeeland", "password": PASSWORD})
+    wrong = await client.post("/redactie/login", data={"username": "zeeland", "password": PASSWORD, "csrf_token": "x"})
+    assert missing.status == 403 and wrong.status == 403
+
+
+async def test_wrong_password_and_rate_limit(make_client, db):
+    client = await make_client()
+    for _ in range(auth.MAX_FAILURES):
+        response = await login(client, "zeeland", "wrong password!")
+        assert response.status == 401
+    blocked = await login(client, "zeeland")      # right password, but too many failures
+    assert blocked.status == 429
+    other_user = await login(client, "landelijk")  # same IP
+    assert other_user.status == 429
+    actions = [e.action for e in audit.entries(db)]
+    assert actions.count("login_failed") == auth.MAX_FAILURES and "login_blocked" in actions
+
+
+async def test_logout_ends_the_session(make_client):
+    client, token = await logged_in(make_client, "zeeland")
+    response = await client.post("/redactie/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert response.status == 303
+    again = await client.get("/redactie", allow_redirects=False)
+    assert again.status == 303
+
+
+# --- CSRF and roles -------------------------------------------------------------------
+
+async def test_post_without_or_with_wrong_csrf_is_403(make_client, db):
+    client, token = await logged_in(make_client, "zeeland")
+    data = {"regio": "VR19", "source": "Nieuwe tekst."}
+    assert (await client.post("/redactie/tekst/utter_greet/opslaan", data=data)).status == 403
+    assert (await client.post("/redactie/tekst/utter_greet/opslaan", data={**data, "csrf_token": token + "x"})).status == 403
+    assert (await client.post("/redactie/logout", data={})).status == 403
+    assert live(db) is None
+
+
+@pytest.mark.parametrize("user, layer", [("zeeland", "VR17"), ("zeeland", "NL"), ("landelijk", "VR19")])
+async def test_editors_only_edit_their_own_layer(make_client, db, user, layer):
+    client, token = await logged_in(make_client, user)
+    save = await client.post("/redactie/tekst/utter_greet/opslaan",
+                             data={"csrf_token": token, "regio": layer, "source": "Gekaapt."})
+    assert save.status == 403
+    view = await client.get(f"/redactie/tekst/utter_greet?regio={layer}")
+    assert view.status == 403
+    history = await client.get(f"/redactie/tekst/utter_greet/geschiedenis?regio={layer}")
+    assert history.status == 403
+    region = None if layer == "NL" else layer
+    assert live(db, region) is None
+
+
+async def test_regional_editor_cannot_restore_a_national_version(make_client, db):
+    national, ntoken = await logged_in(make_client, "landelijk")
+    await national.post("/redactie/tekst/utter_greet/opslaan",
+                        data={"csrf_token": ntoken, "regio": "NL", "source": "Landelijk."}, allow_redirects=False)
+    version = SqliteTemplateStore(db).latest("utter_greet", None)
+    client, token = await logged_in(make_client, "zeeland")
+    response = await client.post("/redactie/tekst/utter_greet/herstel", data={"csrf_token": token, "version": version.id})
+    assert response.status == 403
+
+
+async def test_unknown_template_and_bad_region(make_client):
+    client, token = await logged_in(make_client, "zeeland")
+    assert (await client.get("/redactie/tekst/utter_bestaat_niet")).status == 404
+    assert (await client.get("/redactie/tekst/utter_greet?regio=VR99")).status == 400
+
+
+# --- editing ---------------------------------------------------------------------------
+
+async def test_save_history_restore(make_client, db):
+    client, token = await logged_in(make_client, "zeeland")
+    edit = await client.get("/redactie/tekst/utter_greet")
+    html = await edit.text()
+    assert "Hallo van het bestand." in html            # starts from the national text
+    first = await client.post("/redactie/tekst/utter_greet/opslaan", allow_redirects=False,
+                              data={"csrf_token": token, "regio": "VR19", "source": "Welkom in Zeeland.", "note": "eerste"})
+    assert first.status == 303
+    assert live(db) == "Welkom in Zeeland."
+    await client.post("/redactie/tekst/utter_greet/opslaan",
+                      data={"csrf_token": token, "regio": "VR19", "source": "Welkom in mooi Zeeland."})
+    assert live(db) == "Welkom in mooi Zeeland."
+
+    history = await (await client.get("/redactie/tekst/utter_greet/geschiedenis?regio=VR19")).text()
+    assert '<span class="del">-Welkom in Zeeland.</span>' in history
+    assert '<span class="add">+Welkom in mooi Zeeland.</span>' in history
+    first_version = SqliteTemplateStore(db).history("utter_greet", "VR19")[-1]
+    restored = await client.post("/redactie/tekst/utter_greet/herstel", allow_redirects=False,
+                                 data={"csrf_token": token, "version": first_version.id})
+    assert restored.status == 303
+    assert live(db) == "Welkom in Zeeland."
+    assert len(SqliteTemplateStore(db).history("utter_greet", "VR19")) == 3
+
+    reset = await client.post("/redactie/tekst/utter_greet/standaard", allow_redirects=False,
+                              data={"csrf_token": token, "regio": "VR19"})
+    assert reset.status == 303 and live(db) is None
+
+
+@pytest.mark.parametrize("source", [
+    "Kapotte {{ opmaak",
+    "{{ ''.__class__.__mro__ }}",
+    "{% include '/etc/passwd' %}",
+    "Kijk op http://onveilig.example",
+    "{{ onbekend }}",
+])
+async def test_invalid_template_is_not_saved(make_client, db, source):
+    client, token = await logged_in(make_client, "zeeland")
+    await client.post("/redactie/tekst/utter_greet/opslaan",
+                      data={"csrf_token": token, "regio": "VR19", "source": "Goede tekst."})
+    response = await client.post("/redactie/tekst/utter_greet/opslaan",
+                                 data={"csrf_token": token, "regio": "VR19", "source": source})
+    assert response.status == 422
+    assert "Niet opgeslagen" in await response.text()
+    assert live(db) == "Goede tekst."
+    assert len(SqliteTemplateStore(db).history("utter_greet", "VR19")) == 1
+
+
+async def test_live_preview_fragment_is_escaped(make_client, db):
+    client, token = await logged_in(make_client, "zeeland")
+    response = await client.post("/redactie/tekst/utter_greet/voorbeeld",
+                                 headers={"X-CSRF-Token": token, "X-Requested-With": "fetch"},
+                                 data={"regio": "VR19", "source": "Hoi <script>alert(1)</script>.\n\nTweede."})
+    html = await response.text()
+    assert response.status == 200
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count('class="bubble"') >= 2
+    assert "<html" not in html                      # a fragment, not a page
+    assert live(db) is None                         # preview never saves
+    no_csrf = await client.post("/redactie/tekst/utter_greet/voorbeeld", headers={"X-Requested-With": "fetch"},
+                                data={"regio": "VR19", "source": "x"})
+    assert no_csrf.status == 403
+
+
+# --- notices ---------------------------------------------------------------------------
+
+async def test_notice_publish_and_public_api(make_client, db):
+    client, token = await logged_in(make_client, "zeeland")
+    expires = time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() + 7200))
+    form = {"csrf_token": token, "regio": "VR19", "title": "Storm", "text": "Blijf binnen.",
+            "url": "https://www.veiligheidsregiozeeland.nl", "expires": expires}
+    published = await client.post("/redactie/meldingen", data=form, allow_redirects=False)
+    assert published.status == 303
+    public = await client.get("/api/v1/notice?region=VR19")
+    body = await public.json()
+    assert body["notice"]["title"] == "Storm" and body["notice"]["url"].startswith("https://")
+    assert (await (await client.get("/api/v1/notice?region=VR17")).json()) == {"notice": None}
+    bad = await client.get("/api/v1/notice?region=VR99")
+    assert bad.status == 400 and "error" in await bad.json()
+    elsewhere = await client.post("/redactie/meldingen", data={**form, "regio": "VR17"})
+    assert elsewhere.status == 403
+    http_link = await client.post("/redactie/meldingen", data={**form, "url": "http://example.nl"})
+    assert http_link.status == 422
+    assert "notice_publish" in [e.action for e in audit.entries(db)]
