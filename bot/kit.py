@@ -99,7 +99,7 @@ def normalise_need(value: str) -> str | None:
 
 
 def default_days() -> int:
-    return int(data()["rules"]["days_default"])
+    return int(data()["figures"]["days_default"])
 
 
 # --- validation (shared by the API and the checklist page) ----------------------
@@ -136,7 +136,7 @@ def parse_request(payload: Any) -> PlanRequest:
         raise PlanInputError(f"'budget_eur' can be at most {MAX_BUDGET_EUR}")
 
     days = _int_field(payload, "days", default_days())
-    days_max = int(data()["rules"]["days_max"])
+    days_max = int(data()["figures"]["days_max"])
     if not 1 <= days <= days_max:
         raise PlanInputError(f"'days' must be between 1 and {days_max}")
 
@@ -344,7 +344,7 @@ def make_plan(request: PlanRequest) -> dict[str, Any]:
     """The whole plan as a JSON-ready dict (the API response minus `text`)."""
     household = request.household
     days = request.days
-    rules = data()["rules"]
+    rules = data()["figures"]
     budget_cents = _cents(request.budget_eur)
 
     lines = _shopping_list(request)
