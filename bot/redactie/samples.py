@@ -38,6 +38,10 @@ class Sample:
     slots: dict[str, Any]
     notice: dict[str, Any] | None
     arguments: dict[str, Any] = field(default_factory=dict)
+    per_text: dict[str, dict[str, Any]] = field(default_factory=dict)  # overrides for one response
+
+    def arguments_for(self, name: str) -> dict[str, Any]:
+        return {**self.arguments, **self.per_text.get(name, {})}
 
 
 @dataclass(frozen=True)
@@ -84,41 +88,52 @@ def samples() -> list[Sample]:
     result = []
     for raw in _load("samples.yml").get("samples") or []:
         arguments = dict(raw.get("arguments") or {})
-        arguments.update(_computed_arguments(raw))
+        arguments.update(_computed(raw.get("computed"), raw.get("id")))
+        per_text = {}
+        for text_name, spec in (raw.get("per_text") or {}).items():
+            per_text[text_name] = {**(spec.get("arguments") or {}), **_computed(spec.get("computed"), raw.get("id"))}
         result.append(Sample(
             id=raw["id"], label=raw["label"], region=raw.get("region"),
-            slots=dict(raw.get("slots") or {}), notice=raw.get("notice"), arguments=arguments,
+            slots=dict(raw.get("slots") or {}), notice=raw.get("notice"), arguments=arguments, per_text=per_text,
         ))
     return result
 
 
-def _computed_arguments(raw: dict) -> dict[str, Any]:
+def _computed(specs: dict | None, sample_id: Any) -> dict[str, Any]:
     """Arguments the actions compute from real data (risk texts, noodpakket plan).
 
     Computed with the same modules the actions use, so the preview sees the
-    real shape. A module that is not installed yet just leaves the argument out.
+    real shape. A module that is missing or fails just leaves the argument out
+    (the texts that need it then report "no samples" instead of a wrong preview).
     """
     out: dict[str, Any] = {}
-    for argument, spec in (raw.get("computed") or {}).items():
-        module_name, _, func_name = spec["call"].rpartition(".")
-        if not module_name.startswith("bot."):  # only our own plain-Python modules
-            continue
+    for argument, spec in (specs or {}).items():
         try:
-            func = getattr(importlib.import_module(module_name), func_name)
-            value = func(*spec.get("args", []), **spec.get("kwargs", {}))
+            out[argument] = _call(spec)
         except Exception as exc:  # data shapes of other modules may still change
-            logger.warning("sample %s: cannot compute %s (%s)", raw.get("id"), argument, type(exc).__name__)
-            continue
-        if hasattr(value, "to_dict"):
-            value = value.to_dict()
-        out[argument] = value
+            logger.warning("sample %s: cannot compute %s (%s)", sample_id, argument, type(exc).__name__)
     return out
+
+
+def _call(spec: Any) -> Any:
+    """{call: bot.x.f, args: [...], kwargs: {...}, pick: [keys]}; args may be calls too."""
+    if not (isinstance(spec, dict) and "call" in spec):
+        return spec
+    module_name, _, func_name = spec["call"].rpartition(".")
+    if not module_name.startswith("bot."):  # only our own plain-Python modules
+        raise ValueError(spec["call"])
+    func = getattr(importlib.import_module(module_name), func_name)
+    value = func(*[_call(a) for a in spec.get("args", [])], **{k: _call(v) for k, v in spec.get("kwargs", {}).items()})
+    if "pick" in spec and isinstance(value, dict):
+        value = {k: value[k] for k in spec["pick"]}
+    return value
 
 
 def applicable(info: TemplateInfo, all_samples: list[Sample] | None = None) -> list[Sample]:
     """Samples that provide every non-optional variable of the template."""
     required = {v.name for v in info.variables if not v.optional}
-    return [s for s in (all_samples if all_samples is not None else samples()) if required <= s.arguments.keys()]
+    return [s for s in (all_samples if all_samples is not None else samples())
+            if required <= s.arguments_for(info.name).keys()]
 
 
 def situations(info: TemplateInfo) -> list[tuple[Sample, bool]]:
@@ -133,7 +148,7 @@ def situations(info: TemplateInfo) -> list[tuple[Sample, bool]]:
 def context_for(info: TemplateInfo, sample: Sample, include_optional: bool = True) -> dict[str, Any]:
     """The context the NLG server would build, limited to what this template receives."""
     allowed = {v.name for v in info.variables if include_optional or not v.optional}
-    arguments = {k: copy.deepcopy(v) for k, v in sample.arguments.items() if k in allowed}
+    arguments = {k: copy.deepcopy(v) for k, v in sample.arguments_for(info.name).items() if k in allowed}
     context = ctx.template_context(sample.slots, sample.region, arguments)
     context["notice"] = copy.deepcopy(sample.notice)  # the sample's notice, not whatever is live now
     return context
