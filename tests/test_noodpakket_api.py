@@ -271,3 +271,82 @@ def test_chat_unknown_budget_gives_free_plan(stack):
     chat.say("weet ik niet")
     plan = _text(chat.say("nee"))
     assert "gratis" in plan and "9 liter" in plan
+
+
+# --- in a real browser ----------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def checklist_server():
+    """The route module on a real port, in a thread (Playwright's sync API needs its own loop)."""
+    import asyncio
+    import threading
+
+    from bot.stack import free_port
+
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder = {}
+
+    async def start():
+        app = web.Application(middlewares=[error_middleware])
+        app["renderer"] = Renderer(strict=True)
+        noodpakket_api.setup(app)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        holder["runner"] = runner
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield f"http://127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+@pytest.mark.browser
+def test_checklist_in_chromium(checklist_server):
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup_test_deps.sh")
+    request = kit.parse_request({**FAMILY, "babies": 1, "pets": 1})
+    plan = kit.make_plan(request)
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            outside = []
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(checklist_server) else None)
+            response = page.goto(checklist_server + plan["checklist_url"])
+            assert response.status == 200
+            assert page.get_attribute("html", "lang") == "nl"
+            body = page.inner_text("body")
+            for item in plan["items"] + plan["later"]:
+                assert item["name"] in body
+            boxes = page.locator("input[type=checkbox]")
+            assert boxes.count() == len(plan["free_actions"]) + len(plan["items"]) + len(plan["later"]) + 1
+            boxes.first.check()
+            assert boxes.first.is_checked()
+            page.emulate_media(media="print")
+            assert not page.locator(".noprint").is_visible()
+            pdf = page.pdf(format="A4")
+            assert pdf.startswith(b"%PDF")
+            assert outside == []  # no external resources
+        finally:
+            browser.close()
