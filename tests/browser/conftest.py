@@ -29,6 +29,19 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 EXTRA_ORIGINS_ENV = "NOODWIJZER_EXTRA_ORIGINS"
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """Run every test that uses the browser last.
+
+    Playwright's sync API keeps its event loop marked as running in the main
+    thread while it is open, and pytest-asyncio cannot start a loop then. So
+    the session-wide browser must only start once the async tests are done.
+    """
+    uses_browser = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+    if uses_browser:
+        others = [item for item in items if "browser" not in getattr(item, "fixturenames", ())]
+        items[:] = others + uses_browser
+
+
 @pytest.fixture(scope="session")
 def playwright_driver():
     from playwright.sync_api import sync_playwright

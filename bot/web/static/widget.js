@@ -162,9 +162,10 @@
       this.applyConfig(this.cachedConfig() || DEFAULTS);
       this.state.log.forEach(function (m) { self.renderMessage(m); });
       this.renderReplies(this.state.replies || []);
+      this.configReady = this.fetchConfig();
+      this.configReady.then(function () { self.fetchNotice(); });
       if (this.state.open || OPEN_ON_LOAD) this.open(false);
       mark('noodwijzer:rendered');
-      this.fetchConfig().then(function () { self.fetchNotice(); });
     }
 
     applyStyles() {
@@ -306,8 +307,13 @@
       r.launcher.setAttribute('aria-expanded', 'true');
       this.state.open = true;
       if (!this.state.log.length) {
-        this.addMessage({ from: 'bot', text: this.cfg.greeting || DEFAULTS.greeting });
-        this.setReplies(this.cfg.starters || DEFAULTS.starters || []);
+        // Greet in the region's words: wait for its config (it never rejects).
+        var self = this;
+        this.configReady.then(function () {
+          if (self.state.log.length) return;
+          self.addMessage({ from: 'bot', text: self.cfg.greeting || DEFAULTS.greeting });
+          self.setReplies(self.cfg.starters || DEFAULTS.starters || []);
+        });
       }
       save(this.state);
       r.log.scrollTop = r.log.scrollHeight;
