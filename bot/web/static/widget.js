@@ -187,7 +187,7 @@
         [svgIcon(), r.launcherText]);
       r.title = h('h2', { id: 'nw-title' });
       r.sub = h('p', { class: 'sub' });
-      r.logo = h('img', { alt: '', hidden: true });
+      r.logo = h('img', { alt: '', hidden: true, referrerpolicy: 'no-referrer' });
       r.close = h('button', { type: 'button', class: 'close' });
       r.notice = h('section', { class: 'notice', hidden: true });
       r.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' });
@@ -266,7 +266,7 @@
     fetchConfig() {
       var self = this;
       var query = REGION ? '?region=' + REGION : '';
-      return fetch(BASE + '/api/v1/widget-config' + query, { credentials: 'omit' })
+      return fetch(BASE + '/api/v1/widget-config' + query, { credentials: 'omit', referrerPolicy: 'no-referrer' })
         .then(function (res) { if (!res.ok) throw new Error('config ' + res.status); return res.json(); })
         .then(function (cfg) {
           self.applyConfig(cfg);
@@ -278,7 +278,7 @@
     fetchNotice() {
       if (!REGION) return;
       var self = this;
-      fetch(BASE + '/api/v1/notice?region=' + REGION, { credentials: 'omit' })
+      fetch(BASE + '/api/v1/notice?region=' + REGION, { credentials: 'omit', referrerPolicy: 'no-referrer' })
         .then(function (res) { return res.ok ? res.json() : null; })
         .then(function (data) { self.showNotice(data && data.notice); })
         .catch(function () { /* no notice service: show nothing */ });
@@ -433,7 +433,7 @@
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(body),
-        credentials: 'omit'
+        credentials: 'omit', referrerPolicy: 'no-referrer'
       }).then(function (res) {
         if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
           return { rejected: true };
