@@ -262,3 +262,25 @@ async def test_notice_publish_and_public_api(make_client, db):
     http_link = await client.post("/redactie/meldingen", data={**form, "url": "http://example.nl"})
     assert http_link.status == 422
     assert "notice_publish" in [e.action for e in audit.entries(db)]
+
+
+async def test_every_page_renders_for_both_roles(make_client, db):
+    for user in ("landelijk", "zeeland"):
+        client, token = await logged_in(make_client, user)
+        for path in ("/redactie", "/redactie/tekst/utter_greet", "/redactie/tekst/utter_greet/geschiedenis",
+                     "/redactie/meldingen", "/redactie/logboek"):
+            response = await client.get(path)
+            html = await response.text()
+            assert response.status == 200, (user, path)
+            assert '<html lang="nl">' in html and user in html
+        assert (await client.get("/redactie/static/redactie.js")).status == 200
+        assert (await client.get("/redactie/static/../web.py")).status == 404
+
+
+async def test_audit_log_page_shows_logins_only_to_the_right_people(make_client, db):
+    national, _ = await logged_in(make_client, "landelijk")
+    regional, _ = await logged_in(make_client, "zeeland")
+    national_log = await (await national.get("/redactie/logboek")).text()
+    regional_log = await (await regional.get("/redactie/logboek")).text()
+    assert "landelijk" in national_log and "zeeland" in national_log
+    assert "<td>landelijk</td>" not in regional_log     # a region does not see the national editor's logins

@@ -454,7 +454,10 @@ async def notice_api(request: web.Request) -> web.Response:
 async def audit_log(request: web.Request, session: auth.Session) -> web.StreamResponse:
     state = _redactie(request)
     user = session.user
-    entries = audit.entries(state.db, 300, None if user.is_national else user.region, user.username)
+    if user.is_national:
+        entries = audit.entries(state.db, 300)
+    else:
+        entries = audit.entries(state.db, 300, region=user.region, actor=user.username)
     return page("audit.html.j2", session=session, entries=entries)
 
 
