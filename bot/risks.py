@@ -140,6 +140,34 @@ def phase_synonyms() -> dict[str, str]:
     return table
 
 
+def find_risk(text: str) -> tuple[str, int, int] | None:
+    """(key, start, end) of the risk named in text, with character offsets into text.
+
+    For NLU post-processing, where an entity needs a span. Same rules as
+    match_risk; a fuzzy (typo) hit spans the misspelled word.
+    """
+    key = match_risk(text)
+    if key is None:
+        return None
+    lowered = (text or "").lower()
+    candidates = [w for w, k in synonyms().items() if k == key]
+    best: tuple[int, int] | None = None
+    for phrase in sorted(candidates, key=len, reverse=True):
+        found = re.search(r"(?<![0-9a-zà-ÿ])" + re.escape(phrase) + r"(?![0-9a-zà-ÿ])", lowered)
+        if found:
+            best = (found.start(), found.end())
+            break
+    if best is None:
+        # Typo: the longest word that on its own matches the same risk.
+        for word in sorted(re.finditer(r"[0-9a-zà-ÿ\-]+", lowered), key=lambda m: -len(m.group())):
+            if match_risk(word.group()) == key:
+                best = (word.start(), word.end())
+                break
+    if best is None:
+        return None
+    return key, best[0], best[1]
+
+
 def normalize_phase(value: Any) -> str | None:
     """Map a phase entity value ("daarna", "Voor", "gebeurt") to voor/tijdens/na."""
     if not isinstance(value, str):

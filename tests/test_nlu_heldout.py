@@ -120,3 +120,52 @@ def test_heldout_targets_on_running_rasa(stack):
     assert result.emergency == 0, misses
     assert result.intent_accuracy >= eval_nlu.TARGET_INTENT, misses
     assert result.entity_accuracy >= eval_nlu.TARGET_ENTITY, misses
+
+
+# --- the NLU post-processor that keeps `risk` inside the contract ---------------------------
+
+def _normalise(text, intent, entities):
+    from bot_rasa.risk_entities import normalise_entities
+    return normalise_entities(text, intent, entities, {"ask_risk", "emergency"})
+
+
+def test_normaliser_maps_typos_and_drops_unknown_values():
+    out = _normalise("wat doe ik bij een stroomstorng en zombies", "ask_risk", [
+        {"entity": "risk", "value": "stroomstorng", "start": 19, "end": 31},
+        {"entity": "risk", "value": "zombies", "start": 35, "end": 42},
+    ])
+    assert [e["value"] for e in out] == ["stroomstoring"]
+    assert "RiskEntityNormalizer" in out[0]["processors"]
+
+
+def test_normaliser_keeps_keys_and_normalises_phase():
+    out = _normalise("en daarna", "ask_phase", [
+        {"entity": "risk", "value": "storm", "start": 0, "end": 0},
+        {"entity": "phase", "value": "daarna", "start": 3, "end": 9},
+        {"entity": "phase", "value": "blabla", "start": 0, "end": 0},
+    ])
+    assert [(e["entity"], e["value"]) for e in out] == [("risk", "storm"), ("phase", "na")]
+
+
+def test_normaliser_adds_a_missed_risk_only_for_risk_intents():
+    text = "wat moet ik doen als de sirene loeit"
+    added = _normalise(text, "ask_risk", [])
+    assert [e["value"] for e in added] == ["gevaarlijke_stoffen"]
+    assert text[added[0]["start"]:added[0]["end"]] in ("sirene", "de sirene")
+    assert _normalise(text, "ask_kit", []) == []
+
+
+@pytest.mark.parametrize("text", ["hallo", "wat kost een noodpakket", ""])
+def test_normaliser_adds_nothing_without_a_risk(text):
+    assert _normalise(text, "ask_risk", []) == []
+
+
+def test_normaliser_process_sets_output_entities():
+    from rasa.shared.nlu.training_data.message import Message
+    from bot_rasa.risk_entities import RiskEntityNormalizer
+    component = RiskEntityNormalizer(RiskEntityNormalizer.get_default_config())
+    message = Message(data={"text": "hoe bereid ik me voor op een overstromig", "intent": {"name": "ask_risk"},
+                            "entities": [{"entity": "risk", "value": "overstromig", "start": 29, "end": 40}]})
+    component.process([message])
+    assert [e["value"] for e in message.get("entities")] == ["overstroming"]
+    assert "entities" in message.output_properties

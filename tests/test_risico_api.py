@@ -108,3 +108,50 @@ def test_stack_errors(stack):
     assert status == 404 and body["error"]
     status, body = get_json(f"{stack.gateway}/api/v1/risico/storm?region=VR99")
     assert status == 400 and body["error"]
+
+
+# --- conversations through /api/v1/chat (real stack) ----------------------------------
+
+def _joined(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def _payloads(messages: list[dict]) -> list[str]:
+    return [b["payload"] for m in messages for b in m.get("buttons") or []]
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("first,key,phase,follow_up,next_phase", [
+    ("de stroom is uitgevallen, wat moet ik doen?", "stroomstoring", "tijdens", "en daarna?", "na"),
+    ("hoe bereid ik me voor op een overstroming", "overstroming", "voor", "en als het gebeurt?", "tijdens"),
+    ("wat moet ik doen nu de storm voorbij is", "storm", "na", "hoe bereid ik me voor?", "voor"),
+    ("wat moet ik doen als ik de sirene hoor", "gevaarlijke_stoffen", "tijdens", "en daarna?", "na"),
+])
+def test_chat_phase_switch_without_naming_the_risk(stack, first, key, phase, follow_up, next_phase):
+    from tests.conftest import Chat
+    chat = Chat(stack.gateway)
+    risk = risks.get_risk(key)
+    answer = chat.say(first)
+    assert risk[phase][0] in _joined(answer)
+    assert any(p.startswith("/ask_phase") and f'"risk":"{key}"' in p for p in _payloads(answer))
+    follow = chat.say(follow_up)
+    text = _joined(follow)
+    assert risk[next_phase][0] in text, text
+    assert "crisis.nl" in text
+
+
+@pytest.mark.stack
+def test_chat_region_points_to_the_regional_broadcaster(stack):
+    from tests.conftest import Chat
+    from bot.regions import get_region
+    region = get_region("VR19")
+    answer = Chat(stack.gateway, region="VR19").say("wat moet ik doen bij een stroomstoring")
+    assert region["radio"]["name"] in _joined(answer)
+
+
+@pytest.mark.stack
+def test_chat_unknown_risk_gets_risk_buttons(stack):
+    from tests.conftest import Chat
+    answer = Chat(stack.gateway).say("wat moet ik doen bij een ramp")
+    payloads = _payloads(answer)
+    assert any(p.startswith("/ask_risk") for p in payloads), answer
