@@ -91,3 +91,27 @@ def test_whole_risk_text_is_b1(key):
     text = "\n".join(risk["voor"] + risk["tijdens"] + risk["na"])
     assert rb.words_per_sentence(text) <= rb.MAX_WORDS_PER_SENTENCE
     assert rb.flesch_douma(text) >= rb.MIN_FLESCH_DOUMA
+
+
+@pytest.mark.parametrize("key", risks.RISK_KEYS)
+@pytest.mark.parametrize("region", REGIONS, ids=["national", "region"])
+def test_answer_ends_with_where_to_find_more_and_offers_other_phases(key, region):
+    from bot.render import split_bubbles
+    for phase in risks.PHASES:
+        out = RENDERER.render("utter_risk_advice", {"risk": risks.get_risk(key), "phase": phase, "region": region})
+        bubbles = split_bubbles(out.text)
+        assert len(bubbles) >= 2
+        assert "crisis.nl" in bubbles[-1]
+        assert ("vrijsselland.nl" if region else "denkvooruit.nl") in bubbles[-1]
+        assert all(len(b.splitlines()) <= 5 for b in bubbles), "one bubble = short"
+        offered = {b["payload"] for b in out.buttons if b["payload"].startswith("/ask_phase")}
+        assert offered == {f'/ask_phase{{"phase":"{p}","risk":"{key}"}}' for p in risks.PHASES if p != phase}
+        for item in risks.get_risk(key)[phase]:
+            assert item in out.text
+
+
+def test_risk_text_outside_the_templates_is_b1_too():
+    menu = RENDERER.render("utter_risk_menu", {"risks": risks.list_risks(), "region": None})
+    assert menu.buttons and all(b["payload"].startswith("/ask_risk") for b in menu.buttons)
+    assert rb.words_per_sentence(menu.text) <= rb.MAX_WORDS_PER_SENTENCE
+    assert rb.flesch_douma(menu.text) >= rb.MIN_FLESCH_DOUMA
