@@ -76,7 +76,11 @@ class ValidateNoodpakketForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         previous = tracker.get_slot("kit_household")
-        parsed = household.parse_household(latest_text(tracker), previous if isinstance(previous, dict) else None)
+        parsed = household.parse_household(
+            latest_text(tracker),
+            previous if isinstance(previous, dict) else None,
+            asked=_requested(tracker) == "kit_household",
+        )
         if parsed is not None:
             return {"kit_household": parsed}
         return _unclear(dispatcher, tracker, "kit_household")

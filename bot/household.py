@@ -62,7 +62,8 @@ FEW = {"paar", "paartje"}  # "een paar tientjes" -> 2 tientjes
 CATEGORY_WORDS: dict[str, tuple[str, bool]] = {}
 for _field, _singular, _plural in (
     ("adults", ["volwassene", "volwassen", "volw", "persoon", "huisgenoot", "huisgenote", "ouder", "oudere", "bejaarde", "grote"],
-               ["volwassenen", "volwassene's", "personen", "mensen", "huisgenoten", "ouders", "ouderen", "bejaarden", "man", "vrouwen"]),
+               ["volwassenen", "volwassene's", "personen", "mensen", "huisgenoten", "ouders", "ouderen", "bejaarden", "man", "vrouwen",
+                "stel", "koppel", "echtpaar"]),
     ("children", ["kind", "kindje", "kid", "zoon", "zoontje", "dochter", "dochtertje", "tiener", "peuter", "kleuter",
                   "puber", "jongen", "meisje", "kleinkind", "pleegkind", "dreumes"],
                  ["kinderen", "kinders", "kindjes", "kids", "zonen", "zoons", "dochters", "tieners", "peuters", "kleuters",
@@ -94,6 +95,8 @@ PLURAL_PERSON = {"we", "wij", "ons", "onze", "wé"}
 ALONE_WORDS = {"alleen", "alleenstaand", "alleenstaande", "eentje", "single", "vrijgezel"}
 ADJECTIVES = {"kleine", "klein", "jonge", "jong", "grote", "groot", "oude", "oud", "lieve", "eigen", "thuiswonende",
               "thuiswonend", "volwassen", "jonger", "ouder", "nog", "ook", "al", "er"}
+COUPLE_WORDS = {"stel", "koppel", "echtpaar"}
+POSSESSIVE = {"mijn", "m'n", "mn", "me"}
 INCLUSIVE_MARKERS = {"waarvan", "daarvan", "inclusief", "incl", "waaronder", "namelijk", "dus", "oftewel"}
 NEGATIONS = {"geen", "zonder", "g"}
 ANSWER_NO = {"nee", "neen", "nop", "nope", "nah", "nee hoor", "geen", "niks", "niets", "n", "nvt", "n.v.t.",
@@ -207,6 +210,7 @@ class HouseholdMentions:
     plural_person: bool = False
     alone: bool = False
     partners: int = 0
+    relatives: int = 0             # adults named as "mijn ouders", "mijn 2 huisgenoten"
 
     @property
     def anything(self) -> bool:
@@ -286,7 +290,8 @@ def mentions(text: str) -> HouseholdMentions:
             continue
         if token in TOTAL_WORDS and found.total is None:
             value = _number_before(tokens, i)
-            if value is not None:
+            # "een man" is a partner, "4 man" is a total.
+            if value is not None and not (token == "man" and value < 2):
                 found.total, found.total_end = value, i
                 continue
         if token in {"gezin", "huishouden", "familie"} and i + 2 < len(tokens) and tokens[i + 1] == "van":
@@ -297,12 +302,12 @@ def mentions(text: str) -> HouseholdMentions:
                 continue
         # "we zijn 4" / "wij zijn met vier"
         if token == "zijn" and i > 0 and tokens[i - 1] in PLURAL_PERSON and i + 1 < len(tokens) and found.total is None:
-            value = _count(tokens[i + 1])
+            value = _count(tokens[i + 1]) if tokens[i + 1] != "een" else None
             if value is not None and not (i + 2 < len(tokens) and _category(tokens[i + 2])):
                 found.total, found.total_end = value, i + 1
                 consumed.add(i + 1)
                 continue
-        if token in PARTNER_WORDS and i > 0 and tokens[i - 1] in {"mijn", "m'n", "mn", "me", "de", "onze", "ons"}:
+        if token in PARTNER_WORDS and i > 0 and tokens[i - 1] in {"mijn", "m'n", "mn", "me", "de", "onze", "ons", "een"}:
             if token == "man" and i > 1 and tokens[i - 2] in {"met"} and tokens[i - 1] not in {"mijn", "m'n", "mn", "me"}:
                 continue
             found.partners += 1
@@ -319,8 +324,13 @@ def mentions(text: str) -> HouseholdMentions:
             value = _number_before(tokens, i)
             if value is None:
                 value = 2 if is_plural else 1
-            if name == "adults" and token == "ouders" and _number_before(tokens, i) is None:
+            if token == "ouders" and _number_before(tokens, i) is None:
                 value = 2
+            if token in COUPLE_WORDS:
+                value = 2 * (_number_before(tokens, i) or 1)  # "een stel" is two people
+            if name == "adults" and (i > 0 and tokens[i - 1] in POSSESSIVE
+                                     or i > 1 and tokens[i - 2] in POSSESSIVE and _count(tokens[i - 1])):
+                found.relatives += value  # "mijn ouders": others besides "ik"
         if name == "pets" or name not in found.counts:
             found.counts[name] = found.counts.get(name, 0) + value if name == "pets" else value
         else:
@@ -343,16 +353,22 @@ def _clean(household: Mapping[str, int]) -> dict[str, int] | None:
     return result
 
 
-def parse_household(text: str, previous: Mapping[str, Any] | None = None) -> dict[str, int] | None:
+def parse_household(text: str, previous: Mapping[str, Any] | None = None, asked: bool = False) -> dict[str, int] | None:
     """A household dict {adults, children, babies, pets}, or None if the text says nothing usable.
 
     With `previous`, a message that names only some groups corrects just those
     ("nee, drie kinderen" keeps the adults and sets the children to 3).
+    `asked` means the bot just asked who lives here, so a bare "4" is four persons.
     """
     found = mentions(text)
     if not found.anything:
-        return None
+        tokens = _tokens(_normalise(text))
+        value = _count(tokens[0]) if asked and len(tokens) == 1 else None
+        return _clean({"adults": value}) if value else None
     counts = dict(found.counts)
+    if found.first_person and found.total is None and 0 < found.relatives == counts.get("adults", 0):
+        # "ik woon bij mijn ouders": the parents plus the writer.
+        counts["adults"] += 1 + found.partners
     if isinstance(previous, Mapping) and found.total is None and not found.alone and found.partners == 0 and counts:
         merged = {name: int(previous.get(name, 0) or 0) for name in COUNT_FIELDS}
         merged.update(counts)

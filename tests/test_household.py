@@ -38,7 +38,20 @@ def hh(adults=0, children=0, babies=0, pets=0):
     ("geen kinderen, wel 2 honden", hh(1, pets=2)),
     ("we zijn met 4 en hebben 30 euro", hh(4)),
     ("drie volwassenen en zes kinderen", hh(3, 6)),        # large household
+    ("ik heb een man en 2 kinderen", hh(2, 2)),
+    ("wij zijn een gezin met 3 kinderen", hh(2, 3)),
+    ("ik woon bij mijn ouders", hh(3)),
+    ("ik en mijn 3 huisgenoten", hh(4)),
+    ("een stel met een hond", hh(2, pets=1)),
+    ("2 ouders en 3 kinderen", hh(2, 3)),
+    ("we zijn met 4 man", hh(4)),
 ])
+
+
+@pytest.mark.parametrize("text,expected", [("4", hh(4)), ("vier", hh(4)), ("nee", None), ("een", hh(1))])
+def test_bare_count_is_the_household_only_when_asked(text, expected):
+    assert parse_household(text, asked=True) == expected
+    assert parse_household(text) is None
 def test_household_phrasings(text, expected):
     assert parse_household(text) == expected
 
