@@ -317,3 +317,17 @@ def test_defaults():
     assert request.days == 3
     assert request.household == kit.Household(adults=1)
     assert request.needs == ()
+
+
+def test_radio_from_the_real_regions_module():
+    from bot.context import region_info
+
+    for code in ("VR09", "VR19", "VR01"):
+        radio = (region_info(code) or {}).get("radio")
+        assert radio and radio.get("name"), f"regions data lost the radio for {code}"
+        text = {a["id"]: a["text"] for a in kit.plan_for(adults=1, budget_eur=0, region=code)["free_actions"]}
+        assert radio["name"] in text["radio_frequentie"]
+        if radio.get("fm"):
+            assert radio["fm"] in text["radio_frequentie"]
+        else:
+            assert "denkvooruit.nl/radio" in text["radio_frequentie"]
