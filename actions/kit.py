@@ -68,6 +68,11 @@ def _unclear(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> D
     return {slot: None}
 
 
+def _answering(tracker: Tracker) -> bool:
+    """A side question ("wat doe ik met mijn kinderen bij storm?") must not change the answers."""
+    return _intent(tracker) in ANSWER_INTENTS
+
+
 class ValidateNoodpakketForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_noodpakket_form"
@@ -75,6 +80,8 @@ class ValidateNoodpakketForm(FormValidationAction):
     async def extract_kit_household(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if not _answering(tracker):
+            return {}
         previous = tracker.get_slot("kit_household")
         parsed = household.parse_household(
             latest_text(tracker),
@@ -88,10 +95,13 @@ class ValidateNoodpakketForm(FormValidationAction):
     async def extract_kit_budget(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if not _answering(tracker):
+            return {}
         asked = _requested(tracker) == "kit_budget"
         text = latest_text(tracker)
         # A household answer given while we ask the budget is a correction, not an amount.
-        if asked and household.parse_household(text, tracker.get_slot("kit_household")) is not None \
+        previous = tracker.get_slot("kit_household")
+        if asked and household.parse_household(text, previous if isinstance(previous, dict) else None) is not None \
                 and household.parse_budget(text) is None:
             return {}
         amount = household.parse_budget(text, asked=asked)
@@ -104,10 +114,13 @@ class ValidateNoodpakketForm(FormValidationAction):
     async def extract_kit_needs(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if not _answering(tracker):
+            return {}
         text = latest_text(tracker)
         asked = _requested(tracker) == "kit_needs"
         # "nee, drie kinderen" corrects the household; its "nee" does not answer this question.
-        correcting = household.parse_household(text) is not None
+        previous = tracker.get_slot("kit_household")
+        correcting = household.parse_household(text, previous if isinstance(previous, dict) else None) is not None
         needs = household.parse_needs(text, asked=asked and not correcting)
         if needs is None and asked and not correcting and _intent(tracker) == "deny":
             needs = []  # the "Nee" button sends /deny

@@ -390,9 +390,12 @@ def parse_household(text: str, previous: Mapping[str, Any] | None = None, asked:
             adults = max(2, found.partners + 1)
         elif found.partners:
             adults = 1 + found.partners
-        else:
-            # Only children, babies or pets named: someone is looking after them.
+        elif asked:
+            # Only children, babies or pets named in answer to our question:
+            # someone looks after them. The plan shows it, so it can be corrected.
             adults = 1
+        else:
+            return None  # "noodpakket met een baby" says too little about the household
     counts["adults"] = adults
     return _clean(counts)
 

@@ -196,3 +196,16 @@ async def test_reset_clears_kit_slots():
 def test_question_templates_render(renderer, name):
     rendered = renderer.render(name, template_context({}, None))
     assert rendered.text and "?" in rendered.text or "begreep" in rendered.text
+
+
+async def test_side_question_about_children_does_not_change_household():
+    slots, said = await validate(make_tracker("wat doe ik met mijn 2 kinderen bij storm?", "ask_risk",
+                                              slots={"kit_household": FAMILY}, requested="kit_budget"))
+    assert slots == {} and said == []
+
+
+async def test_request_naming_only_a_baby_still_asks_the_household():
+    slots, said = await validate(make_tracker("noodpakket met een baby", "ask_kit"))
+    assert "kit_household" not in slots
+    assert slots["kit_needs"] == ["babyvoeding", "luiers"]
+    assert said == []
