@@ -108,11 +108,12 @@ def _match_tables() -> tuple[dict[str, str], list[str], re.Pattern[str]]:
     return table, single_words, pattern
 
 
-def match_risk(text: str) -> str | None:
+def match_risk(text: str, fuzzy: bool = True) -> str | None:
     """Best risk key for free text, or None.
 
-    Exact (normalised) synonym phrases first, the longest match wins; then a
-    fuzzy match per word to catch typos ("stroomstorng", "overstoming").
+    Exact (normalised) synonym phrases first, the longest match wins; then,
+    unless fuzzy=False, a fuzzy match per word to catch typos
+    ("stroomstorng", "overstoming").
     """
     norm = normalize(text)
     if not norm:
@@ -121,6 +122,8 @@ def match_risk(text: str) -> str | None:
     found = pattern.findall(norm)
     if found:
         return table[max(found, key=len)]
+    if not fuzzy:
+        return None
     best: tuple[float, str] | None = None
     for word in norm.split():
         if len(word) < FUZZY_MIN_LEN:
@@ -140,13 +143,13 @@ def phase_synonyms() -> dict[str, str]:
     return table
 
 
-def find_risk(text: str) -> tuple[str, int, int] | None:
+def find_risk(text: str, fuzzy: bool = True) -> tuple[str, int, int] | None:
     """(key, start, end) of the risk named in text, with character offsets into text.
 
     For NLU post-processing, where an entity needs a span. Same rules as
     match_risk; a fuzzy (typo) hit spans the misspelled word.
     """
-    key = match_risk(text)
+    key = match_risk(text, fuzzy=fuzzy)
     if key is None:
         return None
     lowered = (text or "").lower()

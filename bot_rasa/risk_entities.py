@@ -33,7 +33,7 @@ class RiskEntityNormalizer(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Intents where a risk named in the text is added when DIET missed it.
-        return {"search_text_for_intents": ["ask_risk", "emergency"]}
+        return {"search_text_for_intents": ["ask_risk", "ask_phase", "emergency"]}
 
     @classmethod
     def create(
@@ -69,12 +69,16 @@ def _mark(entity: Dict[Text, Any]) -> Dict[Text, Any]:
 def normalise_entities(
     text: str, intent: Optional[str], entities: List[Dict[Text, Any]], search_intents: set
 ) -> List[Dict[Text, Any]]:
-    """Pure function behind process(), so it can be tested without a model."""
+    """Pure function behind process(), so it can be tested without a model.
+
+    In risk questions and emergencies a risk phrase from the knowledge file
+    that literally occurs in the text wins over DIET's span: DIET sometimes
+    tags part of a phrase ("stroom" of "stroom valt uit") or a stray word.
+    """
     result: List[Dict[Text, Any]] = []
     for entity in entities:
         name, value = entity.get("entity"), entity.get("value")
         if name == "risk" and not risks.is_risk_key(value):
-            # The extracted span may be part of a phrase ("dijk" of "dijk breekt"); try the span, then the text.
             key = risks.match_risk(str(value)) if value is not None else None
             if key is None:
                 continue  # never hand out a value outside the contract
@@ -85,12 +89,32 @@ def normalise_entities(
                 continue
             entity = _mark({**entity, "value": phase})
         result.append(entity)
-    if intent in search_intents and not any(e.get("entity") == "risk" for e in result):
-        found = risks.find_risk(text)
-        if found:
-            key, start, end = found
-            result.append({
-                "entity": "risk", "start": start, "end": end, "value": key,
-                "confidence_entity": 1.0, "extractor": PROCESSOR,
-            })
+
+    if intent in search_intents:
+        literal = risks.find_risk(text, fuzzy=False)
+        found_keys = {e["value"] for e in result if e.get("entity") == "risk"}
+        if literal and found_keys != {literal[0]}:
+            result = [e for e in result if e.get("entity") != "risk"] + [_text_entity(literal)]
+        elif not found_keys:
+            typo = risks.find_risk(text)
+            if typo:
+                result.append(_text_entity(typo))
+    return _dedupe(result)
+
+
+def _text_entity(found: tuple) -> Dict[Text, Any]:
+    key, start, end = found
+    return {"entity": "risk", "start": start, "end": end, "value": key,
+            "confidence_entity": 1.0, "extractor": PROCESSOR}
+
+
+def _dedupe(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """One entity per (name, value): the slot needs it once, and so does the contract."""
+    seen = set()
+    result = []
+    for entity in entities:
+        marker = (entity.get("entity"), entity.get("value"))
+        if marker not in seen:
+            seen.add(marker)
+            result.append(entity)
     return result

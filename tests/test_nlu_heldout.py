@@ -169,3 +169,23 @@ def test_normaliser_process_sets_output_entities():
     component.process([message])
     assert [e["value"] for e in message.get("entities")] == ["overstroming"]
     assert "entities" in message.output_properties
+
+
+def test_normaliser_prefers_a_literal_phrase_over_a_partial_span():
+    text = "welk nummer bel ik als de stroom valt uit"
+    out = _normalise(text, "ask_risk", [{"entity": "risk", "value": "stroom", "start": 26, "end": 32},
+                                        {"entity": "risk", "value": "het", "start": 0, "end": 3}])
+    assert [e["value"] for e in out] == ["stroomstoring"]
+    assert text[out[0]["start"]:out[0]["end"]] == "stroom valt uit"
+
+
+def test_normaliser_longest_phrase_wins_over_diet():
+    out = _normalise("wat als er brand op de heide is", "ask_risk",
+                     [{"entity": "risk", "value": "brand", "start": 11, "end": 16}])
+    assert [e["value"] for e in out] == ["natuurbrand"]
+
+
+def test_normaliser_keeps_a_matching_diet_span_and_dedupes():
+    out = _normalise("storm storm", "ask_risk", [{"entity": "risk", "value": "storm", "start": 0, "end": 5},
+                                                 {"entity": "risk", "value": "storm", "start": 6, "end": 11}])
+    assert out == [{"entity": "risk", "value": "storm", "start": 0, "end": 5}]
