@@ -26,9 +26,11 @@ NOT_AN_ANSWER = frozenset(
     {
         "emergency", "ask_risk", "ask_phase", "ask_kit", "inform_household",
         "inform_budget", "inform_needs", "greet", "goodbye", "thank", "deny",
-        "bot_challenge", "ask_capabilities", "out_of_scope", "ask_region",
+        "bot_challenge", "ask_capabilities", "ask_region",
     }
 )
+# out_of_scope is not in this list on purpose: an unknown or misspelt place name
+# often lands there, and then the resident should get suggestions.
 MAX_ANSWER_WORDS = 6  # a free-text answer longer than this is not a place name
 
 
@@ -75,7 +77,9 @@ def resolve_from_message(tracker: Tracker) -> Optional[regions.LookupResult]:
     if not entities and intent != "inform_gemeente" and not asked:
         return None
     if asked and not entities and intent in NOT_AN_ANSWER:
-        return None
+        # Still take an exact place name ("Best", "Buren") misread as small talk.
+        named = regions.extract_gemeente(latest_text(tracker))
+        return named if named is not None and named.status != "unknown" else None
     unknown: Optional[regions.LookupResult] = None
     for value in entities:
         result = regions.lookup_gemeente(value)

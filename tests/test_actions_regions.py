@@ -140,6 +140,20 @@ async def test_after_every_message_it_never_touches_requested_slot():
     assert "requested_slot" not in slots_of(events)
 
 
+async def test_exact_name_misread_as_small_talk_still_counts_in_the_form():
+    tracker = make_tracker("Best", "thank", form_active=True)
+    messages, events = await run(ValidateRegionForm(), tracker)
+    assert messages == []
+    assert slots_of(events)["region"] == "VR22"
+
+
+async def test_misspelt_name_read_as_out_of_scope_gets_suggestions_in_the_form():
+    tracker = make_tracker("Groningn", "out_of_scope", form_active=True)
+    messages, _ = await run(ValidateRegionForm(), tracker)
+    assert messages[0]["response"] == "utter_gemeente_unknown"
+    assert messages[0]["suggestions"][0] == "Groningen"
+
+
 async def test_unrelated_message_outside_the_form_changes_nothing():
     tracker = make_tracker("hallo", "greet", slots={"region": "VR09"})
     messages, events = await run(ValidateRegionForm(), tracker)
