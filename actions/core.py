@@ -26,8 +26,10 @@ def _entity_risk(tracker: Tracker) -> Optional[str]:
         value = entity.get("value")
         if risks.is_risk_key(value):
             return value
-        if isinstance(value, str) and risks.match_risk(value):
-            return risks.match_risk(value)
+        # An entity value the synonym mapper did not normalise ("woningbrand", a typo).
+        key = risks.match_risk(value) if isinstance(value, str) else None
+        if key:
+            return key
     return None
 
 
