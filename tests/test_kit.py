@@ -331,3 +331,17 @@ def test_radio_from_the_real_regions_module():
             assert radio["fm"] in text["radio_frequentie"]
         else:
             assert "denkvooruit.nl/radio" in text["radio_frequentie"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(households, budgets, days_values, needs_lists)
+def test_plan_text_fits_chat_bubbles(household, budget, days, needs):
+    from bot.redactie.validate import MAX_BUBBLE
+    from bot.render import Renderer, split_bubbles
+
+    result = plan(household, budget, days, needs)
+    text = Renderer(strict=True).render("utter_kit_plan", {"plan": result, "region": None}).text
+    bubbles = split_bubbles(text)
+    assert all(len(bubble) <= MAX_BUBBLE for bubble in bubbles), max(map(len, bubbles))
+    assert f"{result['water_liters']} liter water" in text
+    assert result["checklist_url"] in text
