@@ -485,12 +485,6 @@ def parse_budget(text: str, asked: bool = False) -> float | None:
     return None
 
 
-def budget_unknown(text: str) -> bool:
-    """True for 'weet ik niet'-style answers (the plan text explains the default)."""
-    norm = _normalise(text)
-    return any(re.search(p, norm) for p in UNKNOWN_BUDGET)
-
-
 def _need_keywords() -> list[tuple[str, str]]:
     pairs = []
     for key, spec in load_yaml("noodpakket.yml")["needs"].items():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -65,7 +65,6 @@ class PlanRequest:
     days: int = 3
     needs: tuple[str, ...] = ()
     region: str | None = None
-    weekly_eur: float | None = None
 
 
 @dataclass
@@ -353,7 +352,8 @@ def make_plan(request: PlanRequest) -> dict[str, Any]:
     later_cents = sum(line.cost_cents for line in later)
 
     min_weekly = _cents(data()["spread"]["min_weekly_eur"])
-    weekly_cents = max(_cents(request.weekly_eur or request.budget_eur), min_weekly)
+    # Suggest saving what the resident can spend now, each week (at least a small step).
+    weekly_cents = max(_cents(request.budget_eur), min_weekly)
     schedule = _schedule(later, weekly_cents) if later else []
     radio = _radio_info(request.region)
 
