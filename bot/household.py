@@ -98,7 +98,7 @@ ADJECTIVES = {"kleine", "klein", "jonge", "jong", "grote", "groot", "oude", "oud
 COUPLE_WORDS = {"stel", "koppel", "echtpaar"}
 POSSESSIVE = {"mijn", "m'n", "mn", "me"}
 INCLUSIVE_MARKERS = {"waarvan", "daarvan", "inclusief", "incl", "waaronder", "namelijk", "dus", "oftewel"}
-NEGATIONS = {"geen", "zonder", "g"}
+NEGATIONS = {"geen", "zonder"}
 ANSWER_NO = {"nee", "neen", "nop", "nope", "nah", "nee hoor", "geen", "niks", "niets", "n", "nvt", "n.v.t.",
              "geen idee", "neej", "nee dank je", "nee bedankt", "niet", "geen bijzonderheden", "nee, niks", "nee niks",
              "nee geen", "neee", "neeee"}
@@ -308,8 +308,6 @@ def mentions(text: str) -> HouseholdMentions:
                 consumed.add(i + 1)
                 continue
         if token in PARTNER_WORDS and i > 0 and tokens[i - 1] in {"mijn", "m'n", "mn", "me", "de", "onze", "ons", "een"}:
-            if token == "man" and i > 1 and tokens[i - 2] in {"met"} and tokens[i - 1] not in {"mijn", "m'n", "mn", "me"}:
-                continue
             found.partners += 1
             continue
         category = _category(token)
@@ -331,10 +329,8 @@ def mentions(text: str) -> HouseholdMentions:
             if name == "adults" and (i > 0 and tokens[i - 1] in POSSESSIVE
                                      or i > 1 and tokens[i - 2] in POSSESSIVE and _count(tokens[i - 1])):
                 found.relatives += value  # "mijn ouders": others besides "ik"
-        if name == "pets" or name not in found.counts:
-            found.counts[name] = found.counts.get(name, 0) + value if name == "pets" else value
-        else:
-            found.counts[name] += value
+        # Mentions add up: "2 zonen en een dochter", "2 katten en een hond".
+        found.counts[name] = found.counts.get(name, 0) + value
         if found.total is not None and found.total_end >= 0 and name in ("children", "babies"):
             between = tokens[found.total_end + 1:i]
             if between and between[0] in {"en", "plus", "+"} and all(
