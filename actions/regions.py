@@ -1,8 +1,10 @@
 """Region actions: tracker -> bot.regions -> slots `gemeente` / `region` + responses.
 
-- validate_region_form: fills `gemeente` (official CBS name) and `region` (VRxx).
-  Rasa runs it after every user message (custom slot mapping) and again inside
-  the form, so it only speaks when it resolved something new in this turn.
+- validate_region_form: the domain fills `gemeente` with the raw entity value
+  (or, while the form asks, the raw text). This action turns it into the
+  official CBS name plus `region` (VRxx), or says it does not know the name
+  and offers suggestions / asks which one. The form asks nothing when the
+  region is already known (widget or earlier answer).
 - action_region_info: region site, alert site, calamiteitenzender and national
   channels, worded in templates/utter_region_info.j2.
 The words live in templates/; this module passes data only.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, ActionExecutionRejection, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -20,8 +22,11 @@ from actions.common import current_region, latest_text
 from bot import regions
 
 FORM_NAME = "region_form"
-# Intents that mean "not an answer to 'which gemeente?'": the form lets the
-# rules in data/rules/regions.yml handle them instead of reading a place name.
+# Intents that mean "not an answer to 'which gemeente?'". While the form asks,
+# such a message is rejected (unless it names a known place), so the digression
+# rules in data/rules/regions.yml answer it and return to the form.
+# out_of_scope is left out on purpose: a misspelt place name often lands there,
+# and then the resident should get suggestions.
 NOT_AN_ANSWER = frozenset(
     {
         "emergency", "ask_risk", "ask_phase", "ask_kit", "inform_household",
@@ -29,9 +34,7 @@ NOT_AN_ANSWER = frozenset(
         "bot_challenge", "ask_capabilities", "ask_region",
     }
 )
-# out_of_scope is not in this list on purpose: an unknown or misspelt place name
-# often lands there, and then the resident should get suggestions.
-MAX_ANSWER_WORDS = 6  # a free-text answer longer than this is not a place name
+MAX_ANSWER_WORDS = 6  # a longer free-text answer is not a place name: no suggestions
 
 
 def _intent(tracker: Tracker) -> Optional[str]:
@@ -47,70 +50,68 @@ def _gemeente_entities(tracker: Tracker) -> List[str]:
     ]
 
 
-def _asking_gemeente(tracker: Tracker) -> bool:
+def _form_is_asking(tracker: Tracker) -> bool:
     return tracker.active_loop_name == FORM_NAME and tracker.get_slot("requested_slot") == "gemeente"
 
 
-def _handled_this_turn(tracker: Tracker) -> bool:
-    """True when `gemeente` was already set after the latest user message.
-
-    Rasa calls the validation action twice per turn while the form is active;
-    the second call must not repeat a question or message.
-    """
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "slot" and event.get("name") == "gemeente":
-            return True
-    return False
-
-
-def resolve_from_message(tracker: Tracker) -> Optional[regions.LookupResult]:
-    """The gemeente the latest message names, or None when it names none.
-
-    Entity first (NLU or button payload), then a place inside the sentence,
-    then (only when we asked for it) the whole short answer as a name.
-    """
-    intent = _intent(tracker)
-    entities = _gemeente_entities(tracker)
-    asked = _asking_gemeente(tracker)
-    if not entities and intent != "inform_gemeente" and not asked:
-        return None
-    if asked and not entities and intent in NOT_AN_ANSWER:
-        # Still take an exact place name ("Best", "Buren") misread as small talk.
-        named = regions.extract_gemeente(latest_text(tracker))
-        return named if named is not None and named.status != "unknown" else None
-    unknown: Optional[regions.LookupResult] = None
-    for value in entities:
-        result = regions.lookup_gemeente(value)
-        if result.status != "unknown":
-            return result
-        unknown = unknown or result
-    text = latest_text(tracker)
-    found = regions.extract_gemeente(text)
-    if found is not None and (found.status != "unknown" or unknown is None):
-        return found
-    if unknown is not None:
-        return unknown
-    if asked and text.strip() and len(text.split()) <= MAX_ANSWER_WORDS:
-        return regions.lookup_gemeente(text)
-    if intent == "inform_gemeente":
-        return regions.LookupResult(status="unknown")
-    return None
+def resolve_value(value: Any, text: str) -> regions.LookupResult:
+    """Slot value (entity or raw answer) -> lookup result, using the message as backup."""
+    result = regions.lookup_gemeente(value) if isinstance(value, str) else regions.LookupResult("unknown")
+    if result.status != "unknown":
+        return result
+    # The raw text may hold the name inside a sentence ("ik woon in Middelburg hoor").
+    inside = regions.extract_gemeente(text)
+    if inside is not None and (inside.status != "unknown" or inside.candidates):
+        return inside
+    if isinstance(value, str) and len(value.split()) > MAX_ANSWER_WORDS:
+        return regions.LookupResult("unknown")  # suggestions for a whole sentence are noise
+    return result
 
 
 class ValidateRegionForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_region_form"
 
+    def validate_gemeente(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        result = resolve_value(slot_value, latest_text(tracker))
+        if result.found:
+            return {"gemeente": result.gemeente, "region": result.region_code}
+        if (
+            _form_is_asking(tracker)
+            and _intent(tracker) in NOT_AN_ANSWER
+            and not _gemeente_entities(tracker)
+            and result.status == "unknown"
+        ):
+            # "ben jij een robot?" is not a place: let the digression rules answer.
+            raise ActionExecutionRejection(self.name(), "message is not a gemeente")
+        if result.status == "ambiguous":
+            dispatcher.utter_message(response="utter_gemeente_ambiguous", candidates=result.candidates)
+        else:
+            dispatcher.utter_message(response="utter_gemeente_unknown", suggestions=result.candidates)
+        return {"gemeente": None}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        # A gemeente entity from an earlier turn (outside the form) was never
+        # resolved; use it quietly if it is a known name, else forget it.
+        stale = tracker.get_slot("gemeente")
+        recent = {e["name"] for e in events if e.get("event") == "slot"}
+        if stale and not tracker.get_slot("region") and "gemeente" not in recent:
+            result = regions.lookup_gemeente(stale)
+            update = (
+                {"gemeente": result.gemeente, "region": result.region_code} if result.found else {"gemeente": None}
+            )
+            tracker.slots.update(update)
+            events += [SlotSet(key, value) for key, value in update.items()]
+        return events
+
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Optional[EventType]:
-        # Only when the form itself runs us: Rasa also calls this action after
-        # every message (custom slot mapping), and then a requested_slot event
-        # could end another active form.
-        if tracker.latest_action_name != FORM_NAME:
-            return None
         # A known region (from the widget or told earlier) means we never ask,
         # unless the resident just named a gemeente we could not place.
         # (Overriding required_slots instead would also skip validation.)
@@ -124,34 +125,6 @@ class ValidateRegionForm(FormValidationAction):
             return False
         return _intent(tracker) == "inform_gemeente" or bool(_gemeente_entities(tracker))
 
-    async def extract_gemeente(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        if _handled_this_turn(tracker):
-            return {}
-        result = resolve_from_message(tracker)
-        if result is None:
-            return {}
-        if result.found:
-            return {"gemeente": result.gemeente}
-        if result.status == "ambiguous":
-            dispatcher.utter_message(response="utter_gemeente_ambiguous", candidates=result.candidates)
-        else:
-            dispatcher.utter_message(response="utter_gemeente_unknown", suggestions=result.candidates)
-        # An explicit SlotSet(None) marks this turn as handled (see _handled_this_turn).
-        return {"gemeente": None}
-
-    def validate_gemeente(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        if not isinstance(slot_value, str) or not slot_value:
-            return {"gemeente": None}
-        result = regions.lookup_gemeente(slot_value)
-        if not result.found:
-            # Only reached with a stale or edited slot value; the message was given in extract.
-            return {"gemeente": None}
-        return {"gemeente": result.gemeente, "region": result.region_code}
-
 
 class ActionRegionInfo(Action):
     """Tell the resident where to find regional and national crisis information."""
@@ -164,7 +137,7 @@ class ActionRegionInfo(Action):
     ) -> List[EventType]:
         code = current_region(tracker)
         if code is None:
-            # The form normally prevents this; say where to look without guessing.
+            # The form normally prevents this; ask instead of guessing.
             dispatcher.utter_message(response="utter_ask_gemeente")
             return []
         gemeente = tracker.get_slot("gemeente")
@@ -185,8 +158,7 @@ class ActionRegionInfo(Action):
         dispatcher.utter_message(
             response="utter_region_info", region=region, region_code=code, gemeente=display, place=place
         )
-        events: List[EventType] = []
         if tracker.get_slot("region") != code:
             # Remember the embedding site's region too, so later answers use it.
-            events.append(SlotSet("region", code))
-        return events
+            return [SlotSet("region", code)]
+        return []

@@ -1,8 +1,14 @@
-"""Offline tests for the region actions (financial-demo style: Tracker.from_dict)."""
+"""Offline tests for the region actions (financial-demo style: Tracker.from_dict).
+
+The domain fills `gemeente` with the raw entity value (from_entity) or, while
+the form asks, the raw text (from_text). Rasa then runs validate_region_form
+with a tracker whose latest action is the form and whose events after the
+user message hold that SlotSet; make_tracker builds exactly that.
+"""
 from __future__ import annotations
 
 import pytest
-from rasa_sdk import Tracker
+from rasa_sdk import ActionExecutionRejection, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.regions import ActionRegionInfo, ValidateRegionForm
@@ -10,19 +16,22 @@ from actions.regions import ActionRegionInfo, ValidateRegionForm
 DOMAIN = {
     "forms": {"region_form": {"required_slots": ["gemeente"]}},
     "slots": {
-        "gemeente": {"type": "text", "mappings": [{"type": "custom", "action": "validate_region_form"}]},
+        "gemeente": {"type": "text", "mappings": [{"type": "from_entity", "entity": "gemeente"}]},
         "region": {"type": "text", "mappings": [{"type": "custom"}]},
     },
 }
 
 
-def make_tracker(text, intent, entities=None, slots=None, form_active=False, events=None, metadata=None,
-                 by_form=False):
-    """by_form: the form runs the validation (Rasa then sets latest_action_name to the form)."""
+def make_tracker(text, intent, entities=None, slots=None, filled=None, form_active=False, metadata=None,
+                 latest_action="region_form"):
+    """filled: raw value the domain mapping put into `gemeente` for this message."""
     slots = {"gemeente": None, "region": None, "requested_slot": None, **(slots or {})}
+    events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}]
+    if filled is not None:
+        slots["gemeente"] = filled
+        events.append({"event": "slot", "name": "gemeente", "value": filled})
     if form_active:
-        slots["requested_slot"] = slots["requested_slot"] or "gemeente"
-    user_event = {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+        slots["requested_slot"] = "gemeente"
     return Tracker.from_dict({
         "sender_id": "test",
         "slots": slots,
@@ -32,11 +41,11 @@ def make_tracker(text, intent, entities=None, slots=None, form_active=False, eve
             "entities": entities or [],
             "metadata": metadata or {},
         },
-        "events": [user_event, *(events or [])],
+        "events": events,
         "paused": False,
         "followup_action": None,
         "active_loop": {"name": "region_form"} if form_active else {},
-        "latest_action_name": "region_form" if by_form else "action_listen",
+        "latest_action_name": latest_action,
     })
 
 
@@ -54,27 +63,24 @@ def slots_of(events):
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-# --- validate_region_form ----------------------------------------------------------
+# --- validate_region_form: answers -----------------------------------------------
 
-async def test_form_answer_sets_gemeente_and_region_and_ends_the_form():
-    tracker = make_tracker("ik woon in Middelburg", "inform_gemeente", [gemeente("Middelburg")], form_active=True,
-                           by_form=True)
+async def test_form_answer_sets_official_name_and_region_and_ends_the_form():
+    tracker = make_tracker("ik woon in Middelburg", "inform_gemeente", [gemeente("Middelburg")],
+                           filled="Middelburg", form_active=True)
     messages, events = await run(ValidateRegionForm(), tracker)
     assert messages == []
-    slots = slots_of(events)
-    assert slots["gemeente"] == "Middelburg (Z.)"
-    assert slots["region"] == "VR19"
-    assert slots["requested_slot"] is None  # nothing left to ask
+    assert slots_of(events) == {"gemeente": "Middelburg (Z.)", "region": "VR19", "requested_slot": None}
 
 
 @pytest.mark.parametrize("text,intent,expected_gemeente,expected_region", [
     ("Zierikzee", "nlu_fallback", "Schouwen-Duiveland", "VR19"),
-    ("den haag", "affirm", "'s-Gravenhage", "VR15"),
+    ("den haag", "out_of_scope", "'s-Gravenhage", "VR15"),
     ("Sudwest Fryslan", "nlu_fallback", "Súdwest-Fryslân", "VR02"),
-    ("ik woon in bergen op zoom", "inform_gemeente", "Bergen op Zoom", "VR20"),
+    ("ik woon in bergen op zoom hoor", "inform_gemeente", "Bergen op Zoom", "VR20"),
 ])
-async def test_form_answer_without_entity_is_read_from_text(text, intent, expected_gemeente, expected_region):
-    tracker = make_tracker(text, intent, form_active=True)
+async def test_free_text_answer_is_resolved(text, intent, expected_gemeente, expected_region):
+    tracker = make_tracker(text, intent, filled=text, form_active=True)
     messages, events = await run(ValidateRegionForm(), tracker)
     assert messages == []
     assert slots_of(events)["gemeente"] == expected_gemeente
@@ -83,25 +89,33 @@ async def test_form_answer_without_entity_is_read_from_text(text, intent, expect
 
 async def test_button_payload_with_candidate_name_resolves():
     tracker = make_tracker('/inform_gemeente{"gemeente":"Bergen (Limburg)"}', "inform_gemeente",
-                           [gemeente("Bergen (Limburg)")], form_active=True)
+                           [gemeente("Bergen (Limburg)")], filled="Bergen (Limburg)", form_active=True)
     _, events = await run(ValidateRegionForm(), tracker)
     assert slots_of(events)["gemeente"] == "Bergen (L.)"
     assert slots_of(events)["region"] == "VR23"
 
 
 async def test_typo_gets_suggestions_and_no_region():
-    tracker = make_tracker("Amsterdma", "inform_gemeente", [gemeente("Amsterdma")], form_active=True)
+    tracker = make_tracker("Amsterdma", "inform_gemeente", [gemeente("amsterdma")], filled="amsterdma",
+                           form_active=True)
     messages, events = await run(ValidateRegionForm(), tracker)
     assert [m["response"] for m in messages] == ["utter_gemeente_unknown"]
     assert messages[0]["suggestions"][0] == "Amsterdam"
     slots = slots_of(events)
     assert slots["gemeente"] is None
     assert "region" not in slots
-    assert "requested_slot" not in slots  # the form asks again by itself
+    assert "requested_slot" not in slots  # Rasa asks for the gemeente again
+
+
+async def test_typo_inside_a_sentence_gets_suggestions_for_the_name_only():
+    text = "ik woon in amsterdma"
+    tracker = make_tracker(text, "inform_gemeente", filled=text, form_active=True)
+    messages, _ = await run(ValidateRegionForm(), tracker)
+    assert messages[0]["suggestions"] == ["Amsterdam"]
 
 
 async def test_bergen_alone_asks_which_one():
-    tracker = make_tracker("Bergen", "inform_gemeente", [gemeente("Bergen")], form_active=True)
+    tracker = make_tracker("Bergen", "inform_gemeente", [gemeente("Bergen")], filled="Bergen", form_active=True)
     messages, events = await run(ValidateRegionForm(), tracker)
     assert [m["response"] for m in messages] == ["utter_gemeente_ambiguous"]
     assert sorted(messages[0]["candidates"]) == ["Bergen (Limburg)", "Bergen (Noord-Holland)"]
@@ -109,94 +123,101 @@ async def test_bergen_alone_asks_which_one():
     assert "region" not in slots_of(events)
 
 
-async def test_second_call_in_the_same_turn_does_not_repeat_the_message():
-    # Rasa runs the validation action from action_extract_slots and again in the form.
-    already = [{"event": "slot", "name": "gemeente", "value": None}]
-    tracker = make_tracker("Amsterdma", "inform_gemeente", [gemeente("Amsterdma")], form_active=True, events=already)
-    messages, events = await run(ValidateRegionForm(), tracker)
-    assert messages == []
-    assert "region" not in slots_of(events)
-
-
-@pytest.mark.parametrize("intent,text", [
-    ("bot_challenge", "ben jij een robot"),
-    ("ask_kit", "wat moet er in een noodpakket"),
-    ("emergency", "er is brand"),
-    ("deny", "nee"),
-])
-async def test_digressions_in_the_form_are_not_read_as_a_gemeente(intent, text):
-    tracker = make_tracker(text, intent, form_active=True)
-    messages, events = await run(ValidateRegionForm(), tracker)
-    assert messages == []
-    assert "gemeente" not in slots_of(events) and "region" not in slots_of(events)
-
-
-async def test_after_every_message_it_never_touches_requested_slot():
-    # Called by action_extract_slots (latest action: action_listen) while another form is active.
-    tracker = make_tracker("ik woon in Zwolle", "inform_gemeente", [gemeente("Zwolle")],
-                           slots={"region": "VR09", "requested_slot": "kit_budget"})
-    _, events = await run(ValidateRegionForm(), tracker)
-    assert slots_of(events)["region"] == "VR04"
-    assert "requested_slot" not in slots_of(events)
-
-
-async def test_exact_name_misread_as_small_talk_still_counts_in_the_form():
-    tracker = make_tracker("Best", "thank", form_active=True)
-    messages, events = await run(ValidateRegionForm(), tracker)
-    assert messages == []
-    assert slots_of(events)["region"] == "VR22"
-
-
-async def test_misspelt_name_read_as_out_of_scope_gets_suggestions_in_the_form():
-    tracker = make_tracker("Groningn", "out_of_scope", form_active=True)
+async def test_misspelt_name_read_as_out_of_scope_gets_suggestions():
+    tracker = make_tracker("Groningn", "out_of_scope", filled="Groningn", form_active=True)
     messages, _ = await run(ValidateRegionForm(), tracker)
     assert messages[0]["response"] == "utter_gemeente_unknown"
     assert messages[0]["suggestions"][0] == "Groningen"
 
 
-async def test_unrelated_message_outside_the_form_changes_nothing():
-    tracker = make_tracker("hallo", "greet", slots={"region": "VR09"})
+async def test_long_unknown_sentence_gets_no_random_suggestions():
+    text = "dat weet ik eigenlijk niet zo goed eerlijk gezegd"
+    tracker = make_tracker(text, "out_of_scope", filled=text, form_active=True)
+    messages, events = await run(ValidateRegionForm(), tracker)
+    assert messages[0]["response"] == "utter_gemeente_unknown"
+    assert messages[0]["suggestions"] == []
+    assert slots_of(events)["gemeente"] is None
+
+
+# --- validate_region_form: digressions ----------------------------------------------
+
+@pytest.mark.parametrize("intent,text", [
+    ("bot_challenge", "ben jij een robot"),
+    ("ask_kit", "wat moet er in een noodpakket"),
+    ("deny", "nee laat maar"),
+    ("greet", "hallo"),
+])
+async def test_digressions_in_the_form_are_rejected_not_read_as_a_place(intent, text):
+    tracker = make_tracker(text, intent, filled=text, form_active=True)
+    with pytest.raises(ActionExecutionRejection):
+        await run(ValidateRegionForm(), tracker)
+
+
+async def test_exact_name_misread_as_small_talk_still_counts():
+    tracker = make_tracker("Best", "thank", filled="Best", form_active=True)
     messages, events = await run(ValidateRegionForm(), tracker)
     assert messages == []
-    assert "gemeente" not in slots_of(events) and "region" not in slots_of(events)
+    assert slots_of(events)["region"] == "VR22"
 
 
-async def test_naming_a_gemeente_outside_the_form_updates_the_region():
-    tracker = make_tracker("ik woon nu in Zwolle", "inform_gemeente", [gemeente("Zwolle")], slots={"region": "VR09"})
+# --- validate_region_form: asking or not ---------------------------------------------
+
+async def test_activation_with_a_gemeente_entity_resolves_it():
+    # "ik woon in Den Haag" outside the form: from_entity filled the raw value.
+    tracker = make_tracker("ik woon in Den Haag", "inform_gemeente", [gemeente("Den Haag")], filled="Den Haag")
     _, events = await run(ValidateRegionForm(), tracker)
-    assert slots_of(events) == {"gemeente": "Zwolle", "region": "VR04"}
+    assert slots_of(events) == {"gemeente": "'s-Gravenhage", "region": "VR15", "requested_slot": None}
+
+
+async def test_question_with_gemeente_is_not_rejected():
+    text = "welke veiligheidsregio hoort bij Almere"
+    tracker = make_tracker(text, "ask_region", [gemeente("Almere")], filled="Almere")
+    _, events = await run(ValidateRegionForm(), tracker)
+    assert slots_of(events)["region"] == "VR25"
+
+
+async def test_new_gemeente_replaces_the_known_region():
+    tracker = make_tracker("ik woon nu in Zwolle", "inform_gemeente", [gemeente("Zwolle")], filled="Zwolle",
+                           slots={"region": "VR09"})
+    _, events = await run(ValidateRegionForm(), tracker)
+    assert slots_of(events) == {"gemeente": "Zwolle", "region": "VR04", "requested_slot": None}
 
 
 async def test_known_region_means_the_form_asks_nothing():
-    tracker = make_tracker("waar vind ik info over mijn regio", "ask_region", slots={"region": "VR09"}, by_form=True)
+    tracker = make_tracker("waar vind ik info over mijn regio", "ask_region", slots={"region": "VR09"})
     messages, events = await run(ValidateRegionForm(), tracker)
     assert messages == []
     assert slots_of(events) == {"requested_slot": None}
 
 
 async def test_unknown_region_means_the_form_asks():
-    tracker = make_tracker("waar vind ik info over mijn regio", "ask_region", by_form=True)
+    tracker = make_tracker("waar vind ik info over mijn regio", "ask_region")
     messages, events = await run(ValidateRegionForm(), tracker)
     assert messages == []
-    assert "requested_slot" not in slots_of(events)  # Rasa requests `gemeente` itself
+    assert slots_of(events) == {}  # Rasa requests `gemeente` itself
 
 
 async def test_known_region_but_unknown_new_name_asks_again():
-    tracker = make_tracker("ik woon in Xyzzyland", "inform_gemeente", [gemeente("Xyzzyland")], slots={"region": "VR09"},
-                           by_form=True)
+    tracker = make_tracker("ik woon in Xyzzyland", "inform_gemeente", [gemeente("Xyzzyland")], filled="Xyzzyland",
+                           slots={"region": "VR09"})
     messages, events = await run(ValidateRegionForm(), tracker)
     assert [m["response"] for m in messages] == ["utter_gemeente_unknown"]
-    assert slots_of(events)["gemeente"] is None
-    assert "requested_slot" not in slots_of(events)
+    assert slots_of(events) == {"gemeente": None}
 
 
-async def test_validate_gemeente_rejects_a_stale_value():
-    form = ValidateRegionForm()
-    tracker = make_tracker("x", "inform_gemeente")
-    assert form.validate_gemeente("Niet Bestaand", CollectingDispatcher(), tracker, DOMAIN) == {"gemeente": None}
-    assert form.validate_gemeente(None, CollectingDispatcher(), tracker, DOMAIN) == {"gemeente": None}
-    assert form.validate_gemeente("Den Haag", CollectingDispatcher(), tracker, DOMAIN) == {
-        "gemeente": "'s-Gravenhage", "region": "VR15"}
+async def test_earlier_unresolved_entity_is_used_quietly():
+    # The gemeente entity came with an earlier risk question; now the region is asked.
+    tracker = make_tracker("wat is mijn veiligheidsregio", "ask_region", slots={"gemeente": "zwolle"})
+    messages, events = await run(ValidateRegionForm(), tracker)
+    assert messages == []
+    assert slots_of(events) == {"gemeente": "Zwolle", "region": "VR04", "requested_slot": None}
+
+
+async def test_earlier_unknown_entity_is_forgotten_quietly():
+    tracker = make_tracker("wat is mijn veiligheidsregio", "ask_region", slots={"gemeente": "xyzzy"})
+    messages, events = await run(ValidateRegionForm(), tracker)
+    assert messages == []
+    assert slots_of(events) == {"gemeente": None}
 
 
 # --- action_region_info ------------------------------------------------------------
@@ -232,8 +253,7 @@ async def test_region_info_from_widget_metadata_is_remembered():
     assert slots_of(events) == {"region": "VR04"}
 
 
-async def test_region_info_ignores_a_gemeente_from_another_region():
-    # The widget region wins over nothing; a stale gemeente from elsewhere is not named.
+async def test_region_info_does_not_name_a_gemeente_from_another_region():
     tracker = make_tracker("rampenzender", "ask_region", slots={"region": "VR04", "gemeente": "Utrecht"})
     messages, _ = await run(ActionRegionInfo(), tracker)
     assert messages[0]["region"]["code"] == "VR04"
