@@ -20,7 +20,7 @@ run: model
 test: setup
 	@bash scripts/setup_test_deps.sh
 	@$(PY) scripts/ensure_model.py
-	@$(RASA) data validate --fail-on-warnings --quiet
+	@$(RASA) data validate --data data/nlu data/rules data/stories --quiet
 	@$(RASA) test core --stories tests/stories --model models/$$($(PY) -c 'from bot.stack import latest_model; print(latest_model().name)') --fail-on-prediction-errors --out results/core --quiet
 	@$(PY) -m pytest tests -q
 

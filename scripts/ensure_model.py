@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INPUTS = ["config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories"]
+# Only these folders are training data; data/knowledge etc. are read by bot/.
+TRAINING_DATA = ["data/nlu", "data/rules", "data/stories"]
+INPUTS = ["config.yml", "domain.yml", *TRAINING_DATA, "bot_rasa/risk_entities.py"]
 
 
 def inputs_hash() -> str:
@@ -36,7 +38,8 @@ def main() -> int:
     print("Training data changed: training the model (a few minutes)...", flush=True)
     started = time.monotonic()
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "train", "--fixed-model-name", name, "--out", "models", "--quiet"],
+        [str(Path(sys.executable).parent / "rasa"), "train", "--data", *TRAINING_DATA, "--fixed-model-name", name,
+         "--out", "models", "--quiet"],
         cwd=ROOT,
     )
     if result.returncode != 0:
