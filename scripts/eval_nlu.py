@@ -104,8 +104,15 @@ def http_parser(base_url: str, timeout: float = 30.0) -> Parser:
 
 def model_parser(model: Path) -> Parser:
     """Load a trained model in-process (slow: ~30 s and ~1 GB)."""
+    import logging
+
     from rasa.core.agent import Agent  # imported late: the HTTP mode must work without loading Rasa
     from rasa.model import get_local_model
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa's debug log would print every held-out text; keep it to warnings.
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
 
     agent = Agent.load(get_local_model(str(model)))
     loop = asyncio.new_event_loop()
