@@ -162,3 +162,13 @@ def test_bergen_is_asked_back(chat):
     text = resident.say_text(next(b["payload"] for m in messages for b in m.get("buttons", [])
                                   if b["title"] == "Bergen (Limburg)"))
     assert "Limburg-Noord" in text
+
+
+@pytest.mark.stack
+def test_question_inside_the_form_is_answered_then_the_form_continues(chat):
+    resident = chat()
+    resident.say("wat is mijn veiligheidsregio")
+    text = resident.say_text("ben jij een robot?")
+    assert "Die gemeente vind ik niet" not in text
+    assert "In welke gemeente woon je" in text  # back to the question
+    assert "Fryslân" in resident.say_text("Súdwest-Fryslân")
