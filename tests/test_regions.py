@@ -119,16 +119,52 @@ def test_get_region_shape(code):
 
 
 def test_get_region_only_exposes_verified_values():
-    drenthe = get_region("VR03")
-    assert drenthe["website"] is None
-    assert drenthe["unverified"]["website"] == "https://www.vrdrenthe.nl"
     noord = get_region("VR21")
     assert noord["alert_site"] is None
     assert "brabantalert" in noord["unverified"]["alert_site"]
-    zhz = get_region("VR18")
-    assert zhz["radio"]["name"] is None and zhz["unverified"]["radio"]
     midden = get_region("VR16")
     assert midden["radio"]["fm"] is None and midden["unverified"]["radio_fm"] == "89.3"
+
+
+@pytest.fixture
+def fake_regions_file(monkeypatch):
+    """Serve a made-up regions.yml, so hiding unverified values stays tested even
+    when every real website and radio is verified."""
+    real_load = regions.load_yaml
+    fake = {"regions": {"VR03": {
+        "name": "Testregio",
+        "website": {"url": "https://www.example.org", "verified": False},
+        "alert_site": {"url": "https://alert.example.org", "verified": False, "app": "TestApp"},
+        "radio": {"name": "Testradio", "verified": False, "frequencies": [{"mhz": "99.9", "area": None}]},
+        "sources": [],
+    }}}
+    monkeypatch.setattr(regions, "load_yaml", lambda name: fake if name == "regions.yml" else real_load(name))
+    regions._region_cache.cache_clear()
+    yield
+    regions._region_cache.cache_clear()
+
+
+def test_unverified_website_radio_and_alert_site_are_hidden(fake_regions_file):
+    region = get_region("VR03")
+    assert region["name"] == "Testregio"
+    assert region["website"] is None and region["alert_site"] is None and region["alert_app"] is None
+    # An unverified radio also hides its frequencies: a wrong FM number is worse than none.
+    assert region["radio"] == {"name": None, "fm": None, "frequencies": []}
+    assert region["unverified"] == {
+        "website": "https://www.example.org",
+        "alert_site": "https://alert.example.org",
+        "radio": "Testradio",
+    }
+
+
+def test_every_region_has_a_verified_website_and_radio_with_sources():
+    # Issue acceptance: no resident is left without a regional website or calamiteitenzender.
+    data = load_yaml("regions.yml")["regions"]
+    for code in regions.REGION_CODES:
+        region = get_region(code)
+        assert region["website"] and region["website"].startswith("https://"), code
+        assert region["radio"]["name"], code
+        assert data[code]["sources"], code  # a verified value always has a dated source
 
 
 def test_get_region_values():
