@@ -27,6 +27,7 @@ test: setup
 bench: model
 	@bash scripts/setup_test_deps.sh
 	@$(PY) scripts/bench.py
+	@$(PY) scripts/bench_widget.py
 
 nlu-report: model
 	@$(PY) scripts/nlu_report.py
