@@ -2,41 +2,14 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.risks import ActionPhaseAdvice, ActionRiskAdvice
 from bot import risks
 
-DOMAIN: dict = {}
 
 
-def make_tracker(text: str, intent: str, entities=None, slots=None) -> Tracker:
-    return Tracker.from_dict({
-        "sender_id": "test",
-        "slots": {"risk": None, "phase": None, "region": None, **(slots or {})},
-        "latest_message": {
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.99},
-            "entities": entities or [],
-        },
-        "events": [],
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {},
-        "latest_action_name": "action_listen",
-    })
-
-
-def entity(name: str, value: str) -> dict:
-    return {"entity": name, "value": value, "start": 0, "end": len(value)}
-
-
-async def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, DOMAIN)
-    return dispatcher.messages, events
+from tests.action_helpers import entity, make_tracker, run  # noqa: E402
 
 
 def slots_of(events) -> dict:
