@@ -11,17 +11,32 @@ message) is unchanged.
 The NLG request also carried every event of the conversation, which grows
 each turn; bot/nlg_server.py reads only slots and the latest message, so we
 send the tracker state without the event list.
+
+A second profile (20 residents, docs/performance.md) showed three more kinds
+of wasted work, each removed here without changing what Rasa decides:
+- every call to the action server and the NLG endpoint opened and closed its
+  own HTTP connection (~12 % of CPU); we keep one pooled session per endpoint;
+- debug-log calls deep-copied states and events even with debug logging off
+  (~8 %); the copies only fed those log calls, so they now pass the object;
+- every deserialised event searched all Event subclasses for its type name;
+  we look the name up in a table built once.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
-from typing import Any, Dict, Text
+import types
+from typing import Any, Dict, Optional, Text
+
+import aiohttp
+from aiohttp import ContentTypeError
 
 from jsonschema import ValidationError, exceptions, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.nlg import callback
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, ClientResponseError, EndpointConfig, concat_url
 
 
 def _checked_validator(schema: Dict[Text, Any]) -> Any:
@@ -75,7 +90,112 @@ def _lean_nlg_request_format(utter_action: Text, tracker: Any, output_channel: T
     }
 
 
+# Shorter than the servers' idle timeout (Sanic: 5 s), so a pooled connection is
+# never reused at the moment the server closes it.
+KEEPALIVE_SECONDS = 2.0
+_sessions: Dict[Any, aiohttp.ClientSession] = {}
+
+
+def _pooled_session(endpoint: Any) -> aiohttp.ClientSession:
+    """One keep-alive session per endpoint configuration and event loop."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), endpoint.url, tuple(sorted(endpoint.headers.items())),
+           tuple(sorted(endpoint.basic_auth.items())))
+    session = _sessions.get(key)
+    if session is None or session.closed:
+        auth = None
+        if endpoint.basic_auth:  # same headers, auth and timeout as EndpointConfig.session()
+            auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+        session = aiohttp.ClientSession(
+            headers=endpoint.headers, auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+        )
+        _sessions[key] = session
+    return session
+
+
+async def _pooled_request(self: Any, method: Text = "post", subpath: Optional[Text] = None,
+                          content_type: Optional[Text] = "application/json", compress: bool = False,
+                          **kwargs: Any) -> Optional[Any]:
+    """EndpointConfig.request on a pooled session; plain-http endpoints only."""
+    if self.cafile:  # custom TLS setup: keep Rasa's own code path
+        return await _original_request(self, method, subpath, content_type, compress, **kwargs)
+    headers = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if "headers" in kwargs:
+        headers.update(kwargs.pop("headers"))
+    if self.headers:
+        headers.update(self.headers)
+    url = concat_url(self.url, subpath)
+    session = _pooled_session(self)
+    async with session.request(method, url, headers=headers, params=self.combine_parameters(kwargs),
+                               compress=compress, **kwargs) as response:
+        if response.status >= 400:
+            raise ClientResponseError(response.status, response.reason, await response.content.read())
+        try:
+            return await response.json()
+        except ContentTypeError:
+            return None
+
+
+_original_request = None
+
+
+def _identity(value: Any, memo: Any = None) -> Any:
+    return value
+
+
+# Stands in for the `copy` module in Rasa modules whose only deepcopy calls
+# feed debug-log statements (checked for rasa 3.6.21; see tests).
+_LOG_ONLY_COPY = types.SimpleNamespace(deepcopy=_identity, copy=__import__("copy").copy)
+LOG_ONLY_DEEPCOPY_MODULES = (
+    "rasa.core.processor",
+    "rasa.core.policies.memoization",
+    "rasa.core.policies.rule_policy",
+)
+
+
+@functools.lru_cache(maxsize=None)
+def _event_class(type_name: Text) -> Optional[type]:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    for cls in all_subclasses(Event):
+        if cls.type_name == type_name:
+            return cls
+    return None
+
+
+def _resolve_event_type(type_name: Text, default: Optional[type] = None) -> Optional[type]:
+    """Event.resolve_by_type with the subclass search cached (same results)."""
+    cls = _event_class(type_name)
+    if cls is not None:
+        return cls
+    _event_class.cache_clear()  # a subclass may have been defined since
+    cls = _event_class(type_name)
+    if cls is not None:
+        return cls
+    if type_name == "topic":
+        return None
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
 def apply() -> None:
+    global _original_request
+    import importlib
+
+    from rasa.shared.core.events import Event
+
+    if _original_request is None:
+        _original_request = EndpointConfig.request
+        EndpointConfig.request = _pooled_request  # type: ignore[assignment]
+    for name in LOG_ONLY_DEEPCOPY_MODULES:
+        importlib.import_module(name).copy = _LOG_ONLY_COPY
+    Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]
     callback.nlg_request_format = _lean_nlg_request_format
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     callback.CallbackNaturalLanguageGenerator.validate_response = staticmethod(_validate_nlg_response)  # type: ignore[assignment]

@@ -40,6 +40,12 @@ CONVERSATION = [
     "50 euro",
     "bedankt",
 ]
+# What each reply must contain, so a fast fallback answer never counts as a
+# served message (it is counted under "errors").
+EXPECTED = [
+    r"noodwijzer", r"stroom", r"daarna", r"overstroming", r"noodpakket",
+    r"geld", r"extra nodig", r"graag gedaan",
+]
 PARSE_TEXTS = CONVERSATION + ["help er is brand in mijn huis", "wat doe ik bij hitte", "ik woon in Middelburg"]
 
 
@@ -49,7 +55,27 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-async def run_load(url_for, payload_for, sessions: int, messages_per_session: int) -> dict:
+def chat_reply_ok(turn: int, body: bytes) -> bool:
+    import json
+    import re
+
+    try:
+        texts = " ".join(m["text"] for m in json.loads(body)["messages"]).lower()
+    except (ValueError, KeyError, TypeError):
+        return False
+    return re.search(EXPECTED[turn % len(EXPECTED)], texts) is not None
+
+
+def parse_reply_ok(turn: int, body: bytes) -> bool:
+    import json
+
+    try:
+        return bool(json.loads(body)["intent"]["name"])
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
+async def run_load(url_for, payload_for, sessions: int, messages_per_session: int, reply_ok=None) -> dict:
     latencies: list[float] = []
     errors = 0
     connector = aiohttp.TCPConnector(limit=sessions + 4)
@@ -62,8 +88,8 @@ async def run_load(url_for, payload_for, sessions: int, messages_per_session: in
                 started = time.perf_counter()
                 try:
                     async with http.post(url_for(), json=payload_for(session_id, turn, index)) as resp:
-                        await resp.read()
-                        if resp.status != 200:
+                        body = await resp.read()
+                        if resp.status != 200 or (reply_ok and not reply_ok(turn, body)):
                             errors += 1
                 except Exception:
                     errors += 1
@@ -88,19 +114,19 @@ async def measure(stack: Stack, rounds: int) -> list[dict]:
         parse = await run_load(
             lambda: f"{stack.rasa}/model/parse",
             lambda sid, turn, i: {"text": PARSE_TEXTS[(turn + i) % len(PARSE_TEXTS)]},
-            sessions, len(CONVERSATION) * rounds,
+            sessions, len(CONVERSATION) * rounds, parse_reply_ok,
         )
         chat = await run_load(
             lambda: f"{stack.gateway}/api/v1/chat",
             lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
-            sessions, len(CONVERSATION),
+            sessions, len(CONVERSATION), chat_reply_ok,
         )
         if sessions == 20:
             # more conversations for a stable number: 3 waves of 20 residents
             waves = [chat] + [await run_load(
                 lambda: f"{stack.gateway}/api/v1/chat",
                 lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
-                sessions, len(CONVERSATION)) for _ in range(2)]
+                sessions, len(CONVERSATION), chat_reply_ok) for _ in range(2)]
             chat = {
                 "sessions": sessions,
                 "requests": sum(w["requests"] for w in waves),
