@@ -18,7 +18,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "actions": 5055, "nlg": 5056}
+DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "rasa-2": 5006, "actions": 5055, "nlg": 5056}
+
+
+def default_ports() -> dict[str, int]:
+    """Two Rasa replicas by default: one Rasa process uses one core, and the
+    gateway spreads conversations over both (docs/performance.md). Small
+    machines can set NW_RASA_REPLICAS=1 to save ~0.7 GB."""
+    replicas = int(os.environ.get("NW_RASA_REPLICAS", "2"))
+    ports = {name: port for name, port in DEFAULT_PORTS.items() if not name.startswith("rasa")}
+    ports["rasa"] = DEFAULT_PORTS["rasa"]
+    for n in range(2, replicas + 1):
+        ports[f"rasa-{n}"] = DEFAULT_PORTS["rasa"] + n - 1
+    return ports
 
 
 def free_port() -> int:
@@ -41,7 +53,7 @@ def latest_model() -> Path:
 
 @dataclass
 class Stack:
-    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    ports: dict[str, int] = field(default_factory=default_ports)
     model: Path | None = None
     log_dir: Path = ROOT / "var" / "log"
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -50,7 +62,12 @@ class Stack:
 
     @classmethod
     def on_free_ports(cls, **kwargs) -> "Stack":
-        return cls(ports={name: free_port() for name in DEFAULT_PORTS}, **kwargs)
+        return cls(ports={name: free_port() for name in default_ports()}, **kwargs)
+
+    @property
+    def rasa_replicas(self) -> list[str]:
+        """Process names of the Rasa replicas; "rasa" (port 5005) comes first."""
+        return sorted((name for name in self.ports if name.startswith("rasa")), key=lambda n: (n != "rasa", n))
 
     @property
     def gateway(self) -> str:
@@ -67,6 +84,11 @@ class Stack:
             "NW_GATEWAY_PORT": str(self.ports["gateway"]),
             "NW_GATEWAY_HOST": self.gateway_host,
             "NW_RASA_PORT": str(self.ports["rasa"]),
+            "NW_RASA_PORTS": ",".join(str(self.ports[name]) for name in self.rasa_replicas),
+            # Small matrices: one TensorFlow thread per replica avoids two
+            # replicas fighting over the same two cores.
+            "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+            "TF_INTER_OP_PARALLELISM_THREADS": "1",
             "NW_ACTIONS_PORT": str(self.ports["actions"]),
             "NW_NLG_PORT": str(self.ports["nlg"]),
             "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -80,15 +102,17 @@ class Stack:
     def commands(self) -> dict[str, list[str]]:
         python = str(VENV_BIN / "python")
         model = str(self.model or latest_model())
-        return {
+        commands = {
             "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports["actions"]),
                         "--quiet"],
             "nlg": [python, "-m", "bot.nlg_server"],
-            "rasa": [str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]),
-                     "--model", model, "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                     "--quiet"],
             "gateway": [python, "-m", "bot.web"],
         }
+        for name in self.rasa_replicas:
+            commands[name] = [str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p",
+                              str(self.ports[name]), "--model", model, "--endpoints", "endpoints.yml",
+                              "--credentials", "credentials.yml", "--quiet"]
+        return commands
 
     def start_process(self, name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +129,7 @@ class Stack:
                 "Noodwijzer lijkt al te draaien: poort bezet voor " + ", ".join(busy)
                 + ". Stop de andere `make run` eerst (Ctrl-C)."
             )
-        for name in ("actions", "nlg", "rasa", "gateway"):
+        for name in ("actions", "nlg", *self.rasa_replicas, "gateway"):
             self.start_process(name)
         self.wait_healthy(timeout)
         return self
@@ -146,7 +170,7 @@ class Stack:
                 pass
 
     def stop(self) -> None:
-        for name in ("gateway", "rasa", "nlg", "actions"):
+        for name in ("gateway", *self.rasa_replicas, "nlg", "actions"):
             self.stop_process(name)
 
     def rss_bytes(self) -> int:

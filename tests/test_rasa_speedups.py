@@ -61,3 +61,128 @@ def test_nlg_request_has_slots_and_latest_message_but_no_events():
     assert body["tracker"]["slots"]["region"] == "VR19"
     assert body["tracker"]["latest_message"]["metadata"] == {"region": "VR19"}
     assert "events" not in body["tracker"] or not body["tracker"]["events"]
+
+
+# --- action replies: the per-event-type check gives jsonschema's verdict ------------------
+
+def _spec():
+    return RemoteAction.action_response_format_spec()
+
+
+def _reply_variants():
+    """Valid and invalid replies for every event type in Rasa's schema."""
+    wrong = {"string": 12345, "number": "x", "integer": "x", "object": "x", "array": "x", "boolean": "x", "null": 3}
+    branches = _spec()["properties"]["events"]["items"]["oneOf"]
+    yield {"events": [], "responses": []}
+    yield {"events": [{"event": "no_such_event"}]}
+    yield {"events": [{"timestamp": 1.0}]}
+    yield {"events": [{"event": "slot", "name": "a", "value": 1}, {"event": "bot", "text": 5}]}
+    for branch in branches:
+        name = branch["properties"]["event"]["const"]
+        yield {"events": [{"event": name}]}
+        yield {"events": [{"event": name, "timestamp": "yesterday"}]}
+        for prop, rule in branch["properties"].items():
+            if prop == "event":
+                continue
+            kinds = rule.get("type", "string")
+            kind = kinds[0] if isinstance(kinds, list) else kinds
+            yield {"events": [{"event": name, prop: wrong.get(kind, 12345)}]}
+
+
+@pytest.mark.parametrize("reply", list(_reply_variants()))
+def test_event_dispatch_check_matches_jsonschema(reply):
+    from jsonschema import validators
+
+    from bot_rasa.speedups import _validator
+
+    reference = validators.validator_for(_spec())(_spec())
+    expected = reference.is_valid(reply)
+    assert _validator()._by_type is not None, "the fast path must be active for Rasa 3.6's schema"
+    assert (not list(_validator().iter_errors(reply))) == expected
+
+
+def test_reply_variants_cover_both_verdicts():
+    from jsonschema import validators
+
+    reference = validators.validator_for(_spec())(_spec())
+    verdicts = [reference.is_valid(reply) for reply in _reply_variants()]
+    assert verdicts.count(True) >= 23 and verdicts.count(False) >= 30
+
+
+# --- debug-log deep copies ---------------------------------------------------------------
+
+def test_log_only_deepcopies_really_only_feed_debug_logs():
+    """Guards the patch against a Rasa upgrade: every copy.deepcopy() in these
+    modules must sit inside a structlogger.debug(...) call."""
+    import ast
+    import importlib
+    import inspect
+
+    from bot_rasa.speedups import LOG_ONLY_DEEPCOPY_MODULES, _identity
+
+    for name in LOG_ONLY_DEEPCOPY_MODULES:
+        module = importlib.import_module(name)
+        assert module.copy.deepcopy is _identity
+        tree = ast.parse(inspect.getsource(module))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        found = 0
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "copy.deepcopy":
+                found += 1
+                up = parents[node]
+                while not (isinstance(up, ast.Call) and ast.unparse(up.func) == "structlogger.debug"):
+                    assert up in parents, f"{name}: copy.deepcopy outside a debug log at line {node.lineno}"
+                    up = parents[up]
+        assert found, f"{name}: no deepcopy found; drop it from LOG_ONLY_DEEPCOPY_MODULES"
+
+
+def test_event_types_resolve_as_before():
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("action") is ActionExecuted
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("nonsense", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("nonsense")
+
+
+# --- pooled HTTP session to the action server / NLG ------------------------------------------
+
+def test_endpoint_requests_share_one_connection():
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    peers = []
+
+    async def handler(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        if request.path == "/bad":
+            return web.json_response({"error": "nope"}, status=400)
+        return web.json_response({"echo": await request.json(), "token": request.query.get("token")})
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="t0k")
+            replies = [await endpoint.request(json={"n": n}, method="post") for n in range(5)]
+            with pytest.raises(ClientResponseError) as exc:
+                await EndpointConfig(f"http://127.0.0.1:{port}/bad").request(json={}, method="post")
+            return replies, exc.value.status
+        finally:
+            await runner.cleanup()
+
+    replies, status = asyncio.run(scenario())
+    assert [r["echo"]["n"] for r in replies] == [0, 1, 2, 3, 4]
+    assert all(r["token"] == "t0k" for r in replies)
+    assert status == 400
+    assert len(set(peers[:5])) == 1, "five requests should reuse one kept-alive connection"

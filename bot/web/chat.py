@@ -14,11 +14,12 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
-from aiohttp import ClientError, web
+from aiohttp import ClientConnectorError, ClientError, web
 
 from bot import context as ctx
 from bot.render import Renderer, split_bubbles
 from bot.web.errors import json_error
+from bot.web.routing import ReplicaRouter
 
 logger = logging.getLogger(__name__)
 
@@ -157,12 +158,23 @@ def render_messages(renderer: Renderer, name: str, region: str | None, arguments
 
 
 async def ask_rasa(app: web.Application, session_id: str, message: str, region: str | None) -> list[dict[str, Any]]:
-    settings = app["settings"]
     payload = {"sender": session_id, "message": message, "metadata": {"region": region} if region else {}}
-    async with app["http"].post(f"{settings.rasa_url}/webhooks/rest/webhook", json=payload) as resp:
-        if resp.status != 200:
-            raise ClientError(f"rasa answered {resp.status}")
-        data = await resp.json()
+    router: ReplicaRouter = app["rasa_router"]
+    replicas = router.replicas_for(session_id)
+    for attempt, rasa_url in enumerate(replicas):
+        try:
+            async with app["http"].post(f"{rasa_url}/webhooks/rest/webhook", json=payload) as resp:
+                if resp.status != 200:
+                    raise ClientError(f"rasa answered {resp.status}")
+                data = await resp.json()
+            if attempt:
+                router.answered_by(session_id, rasa_url)
+            break
+        except ClientConnectorError:
+            # This replica is not running (restart, crash): a fresh conversation
+            # on another replica beats the degraded answer.
+            if attempt == len(replicas) - 1:
+                raise
     if not isinstance(data, list):
         raise ClientError("unexpected rasa reply")
     return data
@@ -202,4 +214,5 @@ def setup(app: web.Application) -> None:
     settings = app["settings"]
     app["ip_limiter"] = RateLimiter(settings.ip_rate_per_min)
     app["session_limiter"] = RateLimiter(settings.session_rate_per_min)
+    app["rasa_router"] = ReplicaRouter(settings.rasa_urls)
     app.router.add_post("/api/v1/chat", chat)

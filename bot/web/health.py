@@ -1,4 +1,4 @@
-"""GET /healthz: 200 only when the gateway, Rasa, the actions and the NLG answer."""
+"""GET /healthz: 200 only when the gateway, every Rasa replica, the actions and the NLG answer."""
 from __future__ import annotations
 
 import asyncio
@@ -22,11 +22,14 @@ async def check(app: web.Application) -> dict:
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
     settings = app["settings"]
-    rasa, actions, nlg = await asyncio.gather(
-        _probe(app, f"{settings.rasa_url}/status"),
+    actions, nlg, *replicas = await asyncio.gather(
         _probe(app, f"{settings.actions_url}/health"),
         _probe(app, f"{settings.nlg_url}/health"),
+        *(_probe(app, f"{url}/status") for url in settings.rasa_urls),
     )
+    # "rasa" is ok only when every replica answers; otherwise name the first failure.
+    failing = [f"replica {n}: {state}" for n, state in enumerate(replicas, start=1) if state != "ok"]
+    rasa = "ok" if not failing else (replicas[0] if len(replicas) == 1 else failing[0])
     components = {"gateway": "ok", "rasa": rasa, "actions": actions, "nlg": nlg}
     healthy = all(v == "ok" for v in components.values())
     result = {"status": "ok" if healthy else "degraded", "components": components}
