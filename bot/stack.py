@@ -6,6 +6,7 @@ the same real stack. Plain subprocess handling, no Rasa imports.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,7 +134,25 @@ class Stack:
         for name in ("actions", "nlg", *self.rasa_replicas, "gateway"):
             self.start_process(name)
         self.wait_healthy(timeout)
+        self.warm_up()
         return self
+
+    # Text only used to run each code path once (no resident data).
+    WARM_UP = ("hallo", "wat moet ik doen als de stroom uitvalt", "ik wil een noodpakket maken")
+
+    def warm_up(self) -> None:
+        """One short conversation per replica, so the first resident after a start
+        doesn't wait for first-call set-up (connections, TensorFlow, policies)."""
+        for name in self.rasa_replicas:
+            sender = f"warm-up-{uuid.uuid4().hex}"
+            for text in self.WARM_UP:
+                body = json.dumps({"sender": sender, "message": text}).encode()
+                request = urllib.request.Request(f"http://127.0.0.1:{self.ports[name]}/webhooks/rest/webhook",
+                                                 data=body, headers={"Content-Type": "application/json"})
+                try:
+                    urllib.request.urlopen(request, timeout=30).read()
+                except OSError:
+                    return  # health already passed; a failed warm-up only costs speed
 
     def health(self) -> int:
         try:

@@ -20,6 +20,10 @@ of wasted work, each removed here without changing what Rasa decides:
   (~8 %); the copies only fed those log calls, so they now pass the object;
 - every deserialised event searched all Event subclasses for its type name;
   we look the name up in a table built once;
+- every action call serialised the whole conversation (and the domain); our
+  actions and rasa_sdk's form validation only read the current turn's events
+  (from the latest user message on), so only those are sent; the domain goes
+  only to the form validators (selective domain, see domain.yml);
 - DIET's prediction went through tf.function's argument binding on every
   message (~1.5 ms of ~5 ms); its input signature is fixed, so we call the one
   concrete function directly with the same tensors (same outputs; tested).
@@ -27,7 +31,6 @@ of wasted work, each removed here without changing what Rasa decides:
 from __future__ import annotations
 
 import asyncio
-import os
 import functools
 import types
 from typing import Any, Dict, Optional, Text
@@ -228,6 +231,31 @@ def _resolve_event_type(type_name: Text, default: Optional[type] = None) -> Opti
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+def turn_events(tracker: Any) -> list:
+    """The current turn: events from the latest user message on (all when none)."""
+    from rasa.shared.core.events import UserUttered
+
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            return events[index:]
+    return events
+
+
+def _lean_action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[Text, Any]:
+    """RemoteAction._action_call_format with only the current turn's events."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [event.as_dict() for event in turn_events(tracker)]
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
+              "version": rasa.__version__}
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+        result["domain"] = domain.as_dict()
+    return result
+
+
 _original_rasa_predict = None
 
 
@@ -260,7 +288,7 @@ def apply() -> None:
     global _original_request, _original_rasa_predict
     from rasa.utils.tensorflow.models import RasaModel
 
-    if _original_rasa_predict is None and os.environ.get("NW_EXP_FLAT", "1") == "1":
+    if _original_rasa_predict is None:
         _original_rasa_predict = RasaModel._rasa_predict
         RasaModel._rasa_predict = _flat_rasa_predict  # type: ignore[assignment]
     import importlib
@@ -274,6 +302,7 @@ def apply() -> None:
         importlib.import_module(name).copy = _LOG_ONLY_COPY
     Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]
     callback.nlg_request_format = _lean_nlg_request_format
+    RemoteAction._action_call_format = _lean_action_call_format  # type: ignore[assignment]
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     callback.CallbackNaturalLanguageGenerator.validate_response = staticmethod(_validate_nlg_response)  # type: ignore[assignment]
 

@@ -141,10 +141,15 @@ async def measure(stack: Stack, rounds: int) -> list[dict]:
 
 
 def train_time() -> float:
-    with tempfile.TemporaryDirectory() as out:
+    """A full training: empty output folder and an empty Rasa training cache
+    (with the project's cache, unchanged components are reused and it takes ~25 s)."""
+    import os
+
+    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, RASA_CACHE_DIRECTORY=cache)
         started = time.monotonic()
         subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "--data", "data/nlu", "data/rules", "data/stories", "--out", out, "--quiet"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         return time.monotonic() - started
 
 

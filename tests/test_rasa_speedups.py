@@ -186,3 +186,53 @@ def test_endpoint_requests_share_one_connection():
     assert all(r["token"] == "t0k" for r in replies)
     assert status == 400
     assert len(set(peers[:5])) == 1, "five requests should reuse one kept-alive connection"
+
+
+# --- action calls carry the current turn only ------------------------------------------------
+
+def test_action_call_has_current_turn_events_and_no_domain_unless_needed():
+    import rasa
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+    from rasa.utils.endpoints import EndpointConfig
+
+    domain = Domain.from_yaml("""
+version: "3.1"
+intents: [greet, inform_budget]
+slots:
+  kit_budget:
+    type: any
+    mappings: [{type: custom}]
+actions:
+  - action_risk_advice
+  - validate_noodpakket_form:
+      send_domain: true
+""")
+    events = [ActionExecuted("action_listen"), UserUttered("hallo", {"name": "greet"}),
+              ActionExecuted("utter_greet"), ActionExecuted("action_listen"),
+              UserUttered("50 euro", {"name": "inform_budget"}), SlotSet("kit_budget", 50)]
+    tracker = DialogueStateTracker.from_events("s1", events, slots=domain.slots)
+    endpoint = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=True)
+
+    body = RemoteAction("action_risk_advice", endpoint)._action_call_format(tracker, domain)
+    full = tracker.current_state(EventVerbosity.ALL)
+    assert [e["event"] for e in body["tracker"]["events"]] == ["user", "slot"]
+    assert body["tracker"]["events"] == full["events"][-2:]
+    assert {k: v for k, v in body["tracker"].items() if k != "events"} == \
+           {k: v for k, v in full.items() if k != "events"}
+    assert body["tracker"]["slots"]["kit_budget"] == 50
+    assert body["version"] == rasa.__version__ and "domain" not in body
+
+    validator = RemoteAction("validate_noodpakket_form", endpoint)._action_call_format(tracker, domain)
+    assert validator["domain"]["slots"]["kit_budget"]["type"] == "any"
+
+
+def test_new_conversation_sends_all_events():
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot_rasa.speedups import turn_events
+
+    tracker = DialogueStateTracker.from_events("s2", [ActionExecuted("action_session_start"), SessionStarted()])
+    assert len(turn_events(tracker)) == 2
