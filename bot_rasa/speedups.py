@@ -162,6 +162,13 @@ def _pooled_session(endpoint: Any) -> aiohttp.ClientSession:
     return session
 
 
+async def close_pooled_sessions() -> None:
+    """Close the sessions of the running event loop (tests; Rasa keeps them for its lifetime)."""
+    loop_id = id(asyncio.get_running_loop())
+    for key in [key for key in _sessions if key[0] == loop_id]:
+        await _sessions.pop(key).close()
+
+
 async def _pooled_request(self: Any, method: Text = "post", subpath: Optional[Text] = None,
                           content_type: Optional[Text] = "application/json", compress: bool = False,
                           **kwargs: Any) -> Optional[Any]:

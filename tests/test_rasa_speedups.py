@@ -179,6 +179,9 @@ def test_endpoint_requests_share_one_connection():
                 await EndpointConfig(f"http://127.0.0.1:{port}/bad").request(json={}, method="post")
             return replies, exc.value.status
         finally:
+            from bot_rasa.speedups import close_pooled_sessions
+
+            await close_pooled_sessions()
             await runner.cleanup()
 
     replies, status = asyncio.run(scenario())
