@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import context as ctx
+from bot import fastloop
 from bot.render import Renderer
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def create_app() -> web.Application:
 def main() -> None:
     logging.basicConfig(level=os.environ.get("NW_LOG_LEVEL", "WARNING"))
     port = int(os.environ.get("NW_NLG_PORT", "5056"))
+    fastloop.install()
     web.run_app(create_app(), host="127.0.0.1", port=port, access_log=None, print=None)
 
 

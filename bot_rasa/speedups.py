@@ -24,6 +24,9 @@ of wasted work, each removed here without changing what Rasa decides:
   actions and rasa_sdk's form validation only read the current turn's events
   (from the latest user message on), so only those are sent; the domain goes
   only to the form validators (selective domain, see domain.yml);
+- every NLU parse and every policy prediction rebuilt the same sub-graph of
+  the model (quadratic dependency search); it depends only on the targets,
+  so we build it once per target list;
 - DIET's prediction went through tf.function's argument binding on every
   message (~1.5 ms of ~5 ms); its input signature is fixed, so we call the one
   concrete function directly with the same tensors (same outputs; tested).
@@ -263,7 +266,28 @@ def _lean_action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> D
     return result
 
 
+def _graph_run_with_cached_schema(self: Any, inputs: Optional[Dict[Text, Any]] = None,
+                                  targets: Optional[list] = None) -> Dict[Text, Any]:
+    """DaskGraphRunner.run, reusing the dask graph built for these targets."""
+    import dask
+    from rasa.engine.exceptions import GraphRunError
+
+    run_targets = targets if targets else self._graph_schema.target_names
+    built = self.__dict__.setdefault("_nw_graphs", {})
+    key = tuple(run_targets)
+    if key not in built:
+        built[key] = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+    run_graph = dict(built[key])  # inputs are added per run
+    if inputs:
+        self._add_inputs_to_graph(inputs, run_graph)
+    try:
+        return dict(dask.get(run_graph, run_targets))
+    except RuntimeError as e:
+        raise GraphRunError("Error running runner.") from e
+
+
 _original_rasa_predict = None
+_original_graph_run = None
 
 
 def _flat_rasa_predict(self: Any, batch_in: Any) -> Dict[Text, Any]:
@@ -292,19 +316,23 @@ def _flat_rasa_predict(self: Any, batch_in: Any) -> Dict[Text, Any]:
 
 
 def apply() -> None:
-    global _original_request, _original_rasa_predict
-    from rasa.utils.tensorflow.models import RasaModel
-
-    if _original_rasa_predict is None:
-        _original_rasa_predict = RasaModel._rasa_predict
-        RasaModel._rasa_predict = _flat_rasa_predict  # type: ignore[assignment]
+    """Install every fix above; safe to call more than once."""
+    global _original_request, _original_rasa_predict, _original_graph_run
     import importlib
 
+    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
+    from rasa.utils.tensorflow.models import RasaModel
 
     if _original_request is None:
         _original_request = EndpointConfig.request
         EndpointConfig.request = _pooled_request  # type: ignore[assignment]
+    if _original_rasa_predict is None:
+        _original_rasa_predict = RasaModel._rasa_predict
+        RasaModel._rasa_predict = _flat_rasa_predict  # type: ignore[assignment]
+    if _original_graph_run is None:
+        _original_graph_run = DaskGraphRunner.run
+        DaskGraphRunner.run = _graph_run_with_cached_schema  # type: ignore[assignment]
     for name in LOG_ONLY_DEEPCOPY_MODULES:
         importlib.import_module(name).copy = _LOG_ONLY_COPY
     Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]

@@ -61,3 +61,18 @@ def test_same_intents_confidences_and_entities(agent, monkeypatch):
         assert [(r["name"], round(r["confidence"], 5)) for r in a["intent_ranking"]] == \
                [(r["name"], round(r["confidence"], 5)) for r in b["intent_ranking"]]
         assert a["entities"] == b["entities"]
+
+
+def test_graph_runner_reuses_its_graph_and_answers_the_same(agent, monkeypatch):
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    runner = agent.processor.graph_runner
+    assert DaskGraphRunner.run is speedups._graph_run_with_cached_schema
+    fast = parse_all(agent, ["hallo", "wat doe ik bij hitte", "ik woon in Zwolle"])
+    assert runner._nw_graphs, "the built graph is kept"
+    graphs = dict(runner._nw_graphs)
+    parse_all(agent, ["nog een vraag"])
+    assert all(runner._nw_graphs[key] is graph for key, graph in graphs.items()), "not rebuilt per message"
+    monkeypatch.setattr(DaskGraphRunner, "run", speedups._original_graph_run)
+    slow = parse_all(agent, ["hallo", "wat doe ik bij hitte", "ik woon in Zwolle"])
+    assert [(p["intent"]["name"], p["entities"]) for p in fast] == [(p["intent"]["name"], p["entities"]) for p in slow]

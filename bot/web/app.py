@@ -15,6 +15,7 @@ from bot import context as ctx
 from bot.render import Renderer
 from bot.web import chat, health
 from bot.web.errors import error_middleware
+from bot import fastloop
 from bot.web.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def main() -> None:
     settings = Settings.from_env()
     # No access log by default: query strings can hold a resident's gemeente.
     access_log = logging.getLogger("aiohttp.access") if os.environ.get("NW_ACCESS_LOG") == "1" else None
+    fastloop.install()
     web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=access_log, print=None)
 
 
