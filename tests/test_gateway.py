@@ -181,3 +181,27 @@ def test_degraded_mode_when_rasa_is_down(tmp_path):
         assert "0800-9009" in joined, "the matching risk advice (power cut) should follow"
     finally:
         lonely.stop()
+
+
+def _has_user_messages(rasa_port: int, session_id: str) -> bool:
+    status, body = get_json(f"http://127.0.0.1:{rasa_port}/conversations/{session_id}/tracker")
+    assert status == 200, body
+    return any(event.get("event") == "user" for event in body.get("events") or [])
+
+
+def test_conversations_are_spread_over_the_rasa_replicas_and_stay_there(stack, chat):
+    replicas = stack.rasa_replicas
+    assert len(replicas) == 2, "make run and the tests start two Rasa replicas"
+    residents = [chat() for _ in range(6)]
+    for resident in residents:
+        resident.say("ik wil een noodpakket maken")
+    homes = []
+    for resident in residents:
+        holders = [name for name in replicas if _has_user_messages(stack.ports[name], resident.session_id)]
+        assert len(holders) == 1, f"a conversation lives on exactly one replica, got {holders}"
+        homes.append(holders[0])
+    assert set(homes) == set(replicas), "new conversations are spread over both replicas"
+    # the form continues on the same replica: the next answer is understood in context
+    for resident in residents:
+        reply = resident.say_text("we zijn met z'n tweeën")
+        assert "geld" in reply.lower() or "bedrag" in reply.lower(), reply
