@@ -173,6 +173,7 @@ def main() -> None:
     try:
         asyncio.run(run_load(lambda: f"{stack.gateway}/api/v1/chat",
                              lambda sid, t, i: {"session_id": sid, "message": "hallo"}, 2, 2))  # warm-up
+        rss_before = stack.rss_bytes()
         rows = asyncio.run(measure(stack, rounds=3))
         rss = stack.rss_bytes()
     finally:
@@ -206,7 +207,10 @@ def main() -> None:
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for name, value, ok in checks:
         lines.append(f"| {name} | {value} | {'—' if ok is None else ('yes' if ok else '**no**')} |")
-    lines += ["", "See README.md (Performance) for the choices behind these numbers.", ""]
+    conversations = sum(r["requests"] for r in rows if r["endpoint"] == "/api/v1/chat") // len(CONVERSATION)
+    lines += ["", f"Memory: {rss_before / 1e9:.2f} GB RSS before the load, {rss / 1e9:.2f} GB after "
+              f"{conversations} conversations (all kept in memory until 60 idle minutes have passed).",
+              "", "See README.md (Performance) for the choices behind these numbers.", ""]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

@@ -21,6 +21,9 @@ def stack(tmp_path_factory):
         # The tests send many messages from one address; the limiter has its own test.
         "NW_IP_RATE": "0",
         "NW_SESSION_RATE": "0",
+        # Few live conversations per Rasa replica, so the conversation tests also
+        # take the path where older conversations are pickled and come back.
+        "NW_LIVE_TRACKERS": "4",
     }
     extra_env.update({k: v for k, v in os.environ.items() if k.startswith("NOODWIJZER_TEST_")})
     running = Stack.on_free_ports(model=latest_model(), log_dir=tmp / "log", extra_env=extra_env,

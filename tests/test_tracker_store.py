@@ -66,3 +66,31 @@ def test_conversations_do_not_leak_into_each_other():
     run(s.save(DialogueStateTracker.from_events("b", session("b", "van b"))))
     assert run(s.retrieve("b")).latest_message.text == "van b"
     assert run(s.retrieve("a")).latest_message.text == "geheim van a"
+
+
+def test_least_recently_active_conversations_are_pickled_and_come_back():
+    s = ExpiringInMemoryTrackerStore(Domain.empty(), max_live=2)
+    for sender in ("a", "b", "c"):
+        run(s.save(DialogueStateTracker.from_events(sender, session(sender, f"bericht van {sender}"))))
+    assert s.stored_counts() == {"live": 2, "pickled": 1}
+    back = run(s.retrieve("a"))  # the oldest: was pickled
+    assert back.latest_message.text == "bericht van a"
+    assert back.sender_id == "a" and len(back.events) == 4
+    assert s.stored_counts() == {"live": 2, "pickled": 1}, "a is live again, another one is pickled"
+    assert sorted(run(s.keys())) == ["a", "b", "c"]
+    for sender in ("b", "c"):
+        assert run(s.retrieve(sender)).latest_message.text == f"bericht van {sender}"
+
+
+def test_pickled_conversations_expire_too(monkeypatch):
+    import bot_rasa.tracker_store as module
+
+    now = [0.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
+    s = ExpiringInMemoryTrackerStore(Domain.empty(), ttl_seconds=60, max_live=1)
+    run(s.save(DialogueStateTracker.from_events("a", session("a", "mijn medicijnen"))))
+    run(s.save(DialogueStateTracker.from_events("b", session("b", "hoi"))))
+    assert s.stored_counts() == {"live": 1, "pickled": 1}
+    now[0] += 61
+    assert run(s.retrieve("a")) is None
+    assert s.stored_counts() == {"live": 0, "pickled": 0}
