@@ -61,6 +61,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     gateway_host: str = "0.0.0.0"
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    healthy_after: float | None = None  # seconds from start to /healthz 200
 
     @classmethod
     def on_free_ports(cls, **kwargs) -> "Stack":
@@ -133,7 +134,7 @@ class Stack:
             )
         for name in ("actions", "nlg", *self.rasa_replicas, "gateway"):
             self.start_process(name)
-        self.wait_healthy(timeout)
+        self.healthy_after = self.wait_healthy(timeout)
         self.warm_up()
         return self
 
