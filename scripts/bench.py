@@ -144,6 +144,16 @@ async def measure(stack: Stack, rounds: int) -> list[dict]:
     return results
 
 
+def cpu_reference() -> float:
+    """Seconds for a fixed pure-Python loop: shows how fast this (shared, virtual)
+    machine was during the run, so runs on different days can be compared."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return time.perf_counter() - started
+
+
 def train_time() -> float:
     """A full training: empty output folder and an empty Rasa training cache
     (with the project's cache, unchanged components are reused and it takes ~25 s)."""
@@ -163,6 +173,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = parser.parse_args()
 
+    reference_before = cpu_reference()
     training = None if args.skip_train else train_time()
     stack = Stack.on_free_ports(model=latest_model(), gateway_host="127.0.0.1",
                                 extra_env={"NW_IP_RATE": "0", "NW_SESSION_RATE": "0"},
@@ -175,6 +186,7 @@ def main() -> None:
         rss_before = stack.rss_bytes()
         rows = asyncio.run(measure(stack, rounds=3))
         rss = stack.rss_bytes()
+        reference_after = cpu_reference()
     finally:
         stack.stop()
 
@@ -193,7 +205,9 @@ def main() -> None:
         "# Performance",
         "",
         f"Measured by `make bench` (scripts/bench.py) on {dt.date.today().isoformat()}, "
-        f"{platform.machine()}, {subprocess.getoutput('nproc')} cores, Python {platform.python_version()}.",
+        f"{platform.machine()}, {subprocess.getoutput('nproc')} cores, Python {platform.python_version()}. "
+        f"Machine speed (fixed Python loop, lower is faster): {reference_before:.2f} s before, "
+        f"{reference_after:.2f} s after the run (it varies from run to run on this shared VM).",
         f"Model: `{latest_model().name}`. Conversation per simulated resident ({len(CONVERSATION)} messages): "
         + " / ".join(f"“{m}”" for m in CONVERSATION) + ".",
         "",
