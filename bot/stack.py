@@ -20,17 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "rasa-2": 5006, "actions": 5055, "nlg": 5056}
+DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "actions": 5055, "nlg": 5056}
 
 
 def default_ports() -> dict[str, int]:
     """Two Rasa replicas by default: one Rasa process uses one core, and the
     gateway spreads conversations over both (docs/performance.md). Small
-    machines can set NW_RASA_REPLICAS=1 to save ~0.7 GB."""
+    machines can set NW_RASA_REPLICAS=1 to save ~0.8 GB."""
     replicas = int(os.environ.get("NW_RASA_REPLICAS", "2"))
-    ports = {name: port for name, port in DEFAULT_PORTS.items() if not name.startswith("rasa")}
-    ports["rasa"] = DEFAULT_PORTS["rasa"]
-    for n in range(2, replicas + 1):
+    ports = dict(DEFAULT_PORTS)
+    for n in range(2, replicas + 1):  # rasa-2 on 5006, ...
         ports[f"rasa-{n}"] = DEFAULT_PORTS["rasa"] + n - 1
     return ports
 

@@ -12,8 +12,8 @@ The NLG request also carried every event of the conversation, which grows
 each turn; bot/nlg_server.py reads only slots and the latest message, so we
 send the tracker state without the event list.
 
-A second profile (20 residents, docs/performance.md) showed three more kinds
-of wasted work, each removed here without changing what Rasa decides:
+A second profile (20 residents, docs/performance.md) showed more wasted
+work, each removed here without changing what Rasa decides:
 - every call to the action server and the NLG endpoint opened and closed its
   own HTTP connection (~12 % of CPU); we keep one pooled session per endpoint;
 - debug-log calls deep-copied states and events even with debug logging off

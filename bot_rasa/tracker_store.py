@@ -44,11 +44,14 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
         super().__init__(domain, event_broker, **kwargs)
 
     def _purge(self, now: float) -> None:
-        expired = [key for key, seen in self._touched.items() if now - seen > self.ttl_seconds]
-        for key in expired:
+        # _touched is ordered by last save (see save), so only the expired head is visited.
+        while self._touched:
+            key, seen = next(iter(self._touched.items()))
+            if now - seen <= self.ttl_seconds:
+                break
             self._live.pop(key, None)
             self._pickled.pop(key, None)
-            self._touched.pop(key, None)
+            del self._touched[key]
 
     def _keep_live(self, sender_id: Text, tracker: DialogueStateTracker) -> None:
         self._pickled.pop(sender_id, None)
@@ -63,6 +66,7 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
         self._purge(now)
         await self.stream_events(tracker)
         self._keep_live(tracker.sender_id, tracker)
+        self._touched.pop(tracker.sender_id, None)  # re-insert: keeps _touched ordered by time
         self._touched[tracker.sender_id] = now
 
     async def keys(self) -> Iterable[Text]:

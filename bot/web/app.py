@@ -12,10 +12,10 @@ import os
 from aiohttp import ClientSession, ClientTimeout, web
 
 from bot import context as ctx
+from bot import fastloop
 from bot.render import Renderer
 from bot.web import chat, health
 from bot.web.errors import error_middleware
-from bot import fastloop
 from bot.web.settings import Settings
 
 logger = logging.getLogger(__name__)
