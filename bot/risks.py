@@ -143,6 +143,13 @@ def phase_synonyms() -> dict[str, str]:
     return table
 
 
+@functools.lru_cache(maxsize=None)
+def _phrase_patterns(key: str) -> tuple[re.Pattern[str], ...]:
+    """The phrases of one risk as whole-word patterns, longest phrase first."""
+    phrases = sorted((w for w, k in _match_tables()[0].items() if k == key), key=len, reverse=True)
+    return tuple(re.compile(r"(?<![0-9a-zà-ÿ])" + re.escape(p) + r"(?![0-9a-zà-ÿ])") for p in phrases)
+
+
 def find_risk(text: str, fuzzy: bool = True) -> tuple[str, int, int] | None:
     """(key, start, end) of the risk named in text, with character offsets into text.
 
@@ -153,10 +160,9 @@ def find_risk(text: str, fuzzy: bool = True) -> tuple[str, int, int] | None:
     if key is None:
         return None
     lowered = (text or "").lower()
-    candidates = [w for w, k in synonyms().items() if k == key]
     best: tuple[int, int] | None = None
-    for phrase in sorted(candidates, key=len, reverse=True):
-        found = re.search(r"(?<![0-9a-zà-ÿ])" + re.escape(phrase) + r"(?![0-9a-zà-ÿ])", lowered)
+    for pattern in _phrase_patterns(key):
+        found = pattern.search(lowered)
         if found:
             best = (found.start(), found.end())
             break

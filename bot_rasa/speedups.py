@@ -216,7 +216,9 @@ LOG_ONLY_DEEPCOPY_MODULES = (
 
 @functools.lru_cache(maxsize=None)
 def _event_class(type_name: Text) -> Optional[type]:
+    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
+    from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.utils.common import all_subclasses
 
     for cls in all_subclasses(Event):
@@ -268,8 +270,13 @@ def _lean_action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> D
 
 def _graph_run_with_cached_schema(self: Any, inputs: Optional[Dict[Text, Any]] = None,
                                   targets: Optional[list] = None) -> Dict[Text, Any]:
-    """DaskGraphRunner.run, reusing the dask graph built for these targets."""
-    import dask
+    """DaskGraphRunner.run, reusing the graph built for these targets.
+
+    The graph is a dozen nodes run one after the other in one thread; dask's
+    local scheduler (task ordering, queues, callbacks) cost more than the
+    nodes' own bookkeeping, so they are run directly, each node once, every
+    node after the nodes it needs.
+    """
     from rasa.engine.exceptions import GraphRunError
 
     run_targets = targets if targets else self._graph_schema.target_names
@@ -281,11 +288,108 @@ def _graph_run_with_cached_schema(self: Any, inputs: Optional[Dict[Text, Any]] =
     if inputs:
         self._add_inputs_to_graph(inputs, run_graph)
     try:
-        return dict(dask.get(run_graph, run_targets))
+        return dict(run_in_order(run_graph, run_targets))
     except RuntimeError as e:
         raise GraphRunError("Error running runner.") from e
 
 
+def run_in_order(graph: Dict[Text, Any], targets: list) -> list:
+    """dask.get for Rasa's graphs, in one thread.
+
+    A node is (callable, *names of the nodes it needs); an input is a literal
+    (name, value) pair, passed on as it is.
+    """
+    done: Dict[Text, Any] = {}
+
+    def value(name: Text) -> Any:
+        if name in done:
+            return done[name]
+        task = graph[name]
+        if isinstance(task, tuple) and task and callable(task[0]):
+            # Like dask, a name that is not in the graph is passed on literally.
+            result = task[0](*(value(need) if need in graph else need for need in task[1:]))
+        else:
+            result = task
+        done[name] = result
+        return result
+
+    return [value(target) for target in targets]
+
+
+def _combine_features(features: list, featurizers: list) -> Any:
+    """Message._combine_features for sparse features in one step.
+
+    Rasa joins the featurizers' matrices pairwise with scipy's hstack, which
+    builds and checks an intermediate COO matrix at every step. Gluing the
+    COO arrays once gives the same matrix (same entries, order and dtype).
+    """
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    if len(features) < 2 or not all(f.is_sparse() for f in features) \
+            or len({f.features.shape[0] for f in features}) != 1:
+        return _original_combine_features(features, featurizers)  # Rasa's own path and errors
+    blocks = [f.features.tocoo() for f in features]
+    offsets = np.cumsum([0] + [block.shape[1] for block in blocks])
+    matrix = scipy.sparse.coo_matrix(
+        (np.concatenate([block.data for block in blocks]),
+         (np.concatenate([block.row for block in blocks]),
+          np.concatenate([block.col + offset for block, offset in zip(blocks, offsets)]))),
+        shape=(blocks[0].shape[0], int(offsets[-1])),
+    )
+    first = features[0]
+    return Features(matrix, first.type, first.attribute, featurizers)
+
+
+def _possible_rule_keys(self: Any, lookup: Dict[Text, Text], states: list) -> set:
+    """RulePolicy._get_possible_keys with each rule's states decoded once.
+
+    Rasa decodes the rule (JSON), reverses it and turns lists into tuples for
+    every rule at every turn of every prediction. Here that is done once per
+    rule; the matching itself is Rasa's own (_does_rule_match_state), and the
+    sets are built in the same order, so ties between rules break the same way.
+    """
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    cache = self.__dict__.setdefault("_nw_rule_states", {})
+    prepared = cache.get(id(lookup))
+    if prepared is None or prepared[0] != lookup.keys():
+        decoded = {key: [_tuples_for_lists(state) for state in reversed(self._rule_key_to_state(key))]
+                   for key in lookup}
+        prepared = cache[id(lookup)] = (frozenset(lookup), decoded)
+    rules = prepared[1]
+    match = self._does_rule_match_state
+
+    def applicable(key: Text, turn: int, state: Dict[Text, Any]) -> bool:
+        # Same steps as RulePolicy._is_rule_applicable.
+        rule_states = rules[key]
+        if turn >= len(rule_states):
+            return True
+        current_previous = state.get(PREVIOUS_ACTION)
+        rule_previous = rule_states[turn].get(PREVIOUS_ACTION)
+        if not rule_previous and not current_previous:
+            return True
+        if not rule_previous or not current_previous:
+            return False
+        return match(rule_states[turn], state)
+
+    possible = set(lookup.keys())
+    for turn, state in enumerate(reversed(states)):
+        if not possible:
+            break
+        possible = set(filter(lambda key: applicable(key, turn, state), possible))
+    return possible
+
+
+def _tuples_for_lists(state: Dict[Text, Any]) -> Dict[Text, Any]:
+    """A rule state with list values as tuples, as _does_rule_match_state compares them."""
+    return {kind: {k: tuple(v) if isinstance(v, list) else v for k, v in sub_state.items()}
+            for kind, sub_state in state.items()}
+
+
+_original_possible_keys = None
+_original_combine_features = None
 _original_rasa_predict = None
 _original_graph_run = None
 
@@ -317,11 +421,14 @@ def _flat_rasa_predict(self: Any, batch_in: Any) -> Dict[Text, Any]:
 
 def apply() -> None:
     """Install every fix above; safe to call more than once."""
-    global _original_request, _original_rasa_predict, _original_graph_run
+    global _original_request, _original_rasa_predict, _original_graph_run, _original_combine_features
+    global _original_possible_keys
     import importlib
 
     from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
+    from rasa.shared.nlu.training_data.message import Message
     from rasa.utils.tensorflow.models import RasaModel
 
     if _original_request is None:
@@ -333,6 +440,12 @@ def apply() -> None:
     if _original_graph_run is None:
         _original_graph_run = DaskGraphRunner.run
         DaskGraphRunner.run = _graph_run_with_cached_schema  # type: ignore[assignment]
+    if _original_combine_features is None:
+        _original_combine_features = Message._combine_features
+        Message._combine_features = staticmethod(_combine_features)  # type: ignore[assignment]
+    if _original_possible_keys is None:
+        _original_possible_keys = RulePolicy._get_possible_keys
+        RulePolicy._get_possible_keys = _possible_rule_keys  # type: ignore[assignment]
     for name in LOG_ONLY_DEEPCOPY_MODULES:
         importlib.import_module(name).copy = _LOG_ONLY_COPY
     Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]

@@ -163,10 +163,11 @@ async def ask_rasa(app: web.Application, session_id: str, message: str, region: 
     replicas = router.replicas_for(session_id)
     for attempt, rasa_url in enumerate(replicas):
         try:
-            async with app["http"].post(f"{rasa_url}/webhooks/rest/webhook", json=payload) as resp:
-                if resp.status != 200:
-                    raise ClientError(f"rasa answered {resp.status}")
-                data = await resp.json()
+            async with app["rasa_slots"][rasa_url]:
+                async with app["http"].post(f"{rasa_url}/webhooks/rest/webhook", json=payload) as resp:
+                    if resp.status != 200:
+                        raise ClientError(f"rasa answered {resp.status}")
+                    data = await resp.json()
             if attempt:
                 router.answered_by(session_id, rasa_url)
             break
@@ -215,4 +216,7 @@ def setup(app: web.Application) -> None:
     app["ip_limiter"] = RateLimiter(settings.ip_rate_per_min)
     app["session_limiter"] = RateLimiter(settings.session_rate_per_min)
     app["rasa_router"] = ReplicaRouter(settings.rasa_urls)
+    import os
+    n = int(os.environ.get("NW_RASA_INFLIGHT", "2"))
+    app["rasa_slots"] = {url: asyncio.Semaphore(n) for url in settings.rasa_urls}
     app.router.add_post("/api/v1/chat", chat)
