@@ -205,3 +205,24 @@ def test_conversations_are_spread_over_the_rasa_replicas_and_stay_there(stack, c
     for resident in residents:
         reply = resident.say_text("we zijn met z'n tweeën")
         assert "geld" in reply.lower() or "bedrag" in reply.lower(), reply
+
+
+def test_a_burst_of_residents_waits_in_line_and_everyone_is_answered(stack, chat):
+    """More residents at once than the gateway lets through per replica
+    (NW_RASA_CONCURRENCY, 3): each gets their own, complete answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    residents = [chat() for _ in range(12)]
+    questions = ["wat moet ik doen als de stroom uitvalt", "wat doe ik bij hitte", "hallo"]
+
+    def ask(pair):
+        n, resident = pair
+        return resident.say_text(questions[n % 3])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replies = list(pool.map(ask, enumerate(residents)))
+    for n, reply in enumerate(replies):
+        expected = ["stroom", "hitte", "noodwijzer"][n % 3]
+        assert expected in reply.lower(), (n, reply)
+    status, body = get_json(f"{stack.gateway}/healthz")
+    assert status == 200 and body["status"] == "ok"

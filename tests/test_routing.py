@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from bot.web.routing import PURGE_EVERY_SECONDS, ReplicaRouter
+from bot.web.routing import PURGE_EVERY_SECONDS, FifoLimit, ReplicaRouter, ReplicaSlots
 
 URLS = ("http://127.0.0.1:5005", "http://127.0.0.1:5006")
 
@@ -75,7 +75,8 @@ def test_gateway_falls_back_when_the_pinned_replica_is_down(unused_tcp_port_fact
         await web.TCPSite(runner, "127.0.0.1", up_port).start()
         down, up = f"http://127.0.0.1:{down_port}", f"http://127.0.0.1:{up_port}"
         settings = Settings(rasa_urls=(down, up))
-        app = {"settings": settings, "rasa_router": ReplicaRouter(settings.rasa_urls)}
+        app = {"settings": settings, "rasa_router": ReplicaRouter(settings.rasa_urls),
+               "rasa_slots": ReplicaSlots(settings.rasa_urls, 2, 5.0)}
         try:
             async with ClientSession() as http:
                 app["http"] = http
@@ -91,3 +92,139 @@ def test_gateway_falls_back_when_the_pinned_replica_is_down(unused_tcp_port_fact
     assert reply[0]["text"] == "hoi van de reserve"
     assert seen == [sid]
     assert home_now == up, "the conversation continues on the replica that answered"
+
+
+# --- a short line per replica -----------------------------------------------------
+
+def test_fifo_limit_lets_in_at_most_limit_and_serves_in_arrival_order():
+    async def scenario():
+        limit = FifoLimit(2)
+        inside, most, order = 0, 0, []
+
+        async def worker(n: int):
+            nonlocal inside, most
+            await limit.acquire()
+            inside += 1
+            most = max(most, inside)
+            order.append(n)
+            await asyncio.sleep(0.01)
+            inside -= 1
+            limit.release()
+
+        tasks = []
+        for n in range(8):
+            tasks.append(asyncio.ensure_future(worker(n)))
+            await asyncio.sleep(0)  # arrive one after the other
+        await asyncio.gather(*tasks)
+        return most, order, limit.active, limit.waiting
+
+    most, order, active, waiting = asyncio.run(scenario())
+    assert most == 2
+    assert order == list(range(8)), "first come, first served"
+    assert (active, waiting) == (0, 0)
+
+
+def test_a_newcomer_does_not_jump_the_line():
+    async def scenario():
+        limit = FifoLimit(1)
+        await limit.acquire()
+        order = []
+
+        async def wait_then_note(name):
+            await limit.acquire()
+            order.append(name)
+            limit.release()
+
+        first = asyncio.ensure_future(wait_then_note("waiting"))
+        await asyncio.sleep(0)
+        limit.release()  # the place goes to the waiter ...
+        newcomer = asyncio.ensure_future(wait_then_note("newcomer"))  # ... not to this one
+        await asyncio.gather(first, newcomer)
+        return order
+
+    assert asyncio.run(scenario()) == ["waiting", "newcomer"]
+
+
+def test_a_waiter_that_gives_up_leaves_no_hole():
+    async def scenario():
+        limit = FifoLimit(1)
+        await limit.acquire()
+        impatient = asyncio.ensure_future(limit.acquire())
+        patient = asyncio.ensure_future(limit.acquire())
+        await asyncio.sleep(0)
+        impatient.cancel()
+        await asyncio.sleep(0)
+        limit.release()
+        await asyncio.wait_for(patient, 1)
+        limit.release()
+        return limit.active, limit.waiting
+
+    assert asyncio.run(scenario()) == (0, 0)
+
+
+def test_replica_slots_time_out_and_are_per_replica():
+    async def scenario():
+        slots = ReplicaSlots(URLS, per_replica=1, wait_seconds=0.05)
+        async with slots.slot(URLS[0]):
+            async with slots.slot(URLS[1]):  # the other replica has its own line
+                pass
+            with pytest.raises(asyncio.TimeoutError):
+                async with slots.slot(URLS[0]):
+                    pass
+        async with slots.slot(URLS[0]):  # free again after the timeout
+            return slots.limit_for(URLS[0]).active
+
+    assert asyncio.run(scenario()) == 1
+
+
+def test_no_limit_when_switched_off():
+    async def scenario():
+        slots = ReplicaSlots(URLS, per_replica=0, wait_seconds=0.01)
+        async with slots.slot(URLS[0]):
+            async with slots.slot(URLS[0]):
+                return slots.limit_for(URLS[0])
+
+    assert asyncio.run(scenario()) is None
+    with pytest.raises(ValueError):
+        FifoLimit(0)
+
+
+def test_gateway_sends_a_replica_at_most_its_share_at_once():
+    """Ten residents at once against a slow fake Rasa: it never sees more than 2 at a time."""
+    from aiohttp import ClientSession, web
+
+    from bot.stack import free_port
+    from bot.web.chat import ask_rasa
+
+    async def scenario():
+        inside, most = 0, 0
+
+        async def webhook(request):
+            nonlocal inside, most
+            body = await request.json()
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.02)
+            inside -= 1
+            return web.json_response([{"recipient_id": body["sender"], "text": "hoi " + body["sender"]}])
+
+        fake = web.Application()
+        fake.router.add_post("/webhooks/rest/webhook", webhook)
+        runner = web.AppRunner(fake)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        urls = (f"http://127.0.0.1:{port}",)
+        app = {"rasa_router": ReplicaRouter(urls), "rasa_slots": ReplicaSlots(urls, 2, 5.0)}
+        try:
+            async with ClientSession() as http:
+                app["http"] = http
+                ids = [f"resident-{n:02d}" for n in range(10)]
+                replies = await asyncio.gather(*(ask_rasa(app, sid, "hallo", None) for sid in ids))
+                return most, [r[0]["text"] for r in replies], ids
+        finally:
+            await runner.cleanup()
+
+    most, texts, ids = asyncio.run(scenario())
+    assert most == 2
+    assert texts == ["hoi " + sid for sid in ids], "every resident gets their own answer"

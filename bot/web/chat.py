@@ -19,7 +19,7 @@ from aiohttp import ClientConnectorError, ClientError, web
 from bot import context as ctx
 from bot.render import Renderer, split_bubbles
 from bot.web.errors import json_error
-from bot.web.routing import ReplicaRouter
+from bot.web.routing import ReplicaRouter, ReplicaSlots
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ async def ask_rasa(app: web.Application, session_id: str, message: str, region: 
     replicas = router.replicas_for(session_id)
     for attempt, rasa_url in enumerate(replicas):
         try:
-            async with app["rasa_slots"][rasa_url]:
+            async with app["rasa_slots"].slot(rasa_url):
                 async with app["http"].post(f"{rasa_url}/webhooks/rest/webhook", json=payload) as resp:
                     if resp.status != 200:
                         raise ClientError(f"rasa answered {resp.status}")
@@ -216,7 +216,5 @@ def setup(app: web.Application) -> None:
     app["ip_limiter"] = RateLimiter(settings.ip_rate_per_min)
     app["session_limiter"] = RateLimiter(settings.session_rate_per_min)
     app["rasa_router"] = ReplicaRouter(settings.rasa_urls)
-    import os
-    n = int(os.environ.get("NW_RASA_INFLIGHT", "2"))
-    app["rasa_slots"] = {url: asyncio.Semaphore(n) for url in settings.rasa_urls}
+    app["rasa_slots"] = ReplicaSlots(settings.rasa_urls, settings.rasa_concurrency, settings.rasa_timeout)
     app.router.add_post("/api/v1/chat", chat)

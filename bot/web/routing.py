@@ -1,16 +1,22 @@
-"""Which Rasa replica answers which conversation.
+"""Which Rasa replica answers which conversation, and how many at once.
 
 Each Rasa replica keeps its conversations in its own memory (nothing is
 written to disk or to a shared store), so a conversation must stay on the
 replica where it started. New conversations go to the replica with the fewest
 conversations, which keeps a burst of new residents evenly spread.
+
+A replica gets only a few messages at a time; the rest wait in line at the
+gateway, first come first served (ReplicaSlots).
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
 import zlib
-from typing import Callable
+from collections import deque
+from typing import AsyncIterator, Callable
 
 PURGE_EVERY_SECONDS = 60.0
 
@@ -64,3 +70,76 @@ class ReplicaRouter:
             if now - seen > self.ttl_seconds:
                 del self._pinned[session_id]
                 self._counts[index] -= 1
+
+
+class FifoLimit:
+    """At most `limit` holders at once; waiters get in strictly in arrival order.
+
+    (asyncio.Semaphore lets a newcomer take a freed place before a waiter
+    that was already woken, so under load some messages wait much longer.)
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.active = 0
+        self._waiters: deque[asyncio.Future] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
+    async def acquire(self) -> None:
+        if self.active < self.limit and not self.waiting:
+            self.active += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # release() hands its place over by resolving this
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # got a place at the moment of cancelling: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the place goes straight to the next in line
+                return
+        self.active -= 1
+
+
+class ReplicaSlots:
+    """A line per Rasa replica with `per_replica` messages in flight.
+
+    Rasa works on every message it receives at once, so under a burst each
+    message gets a thin slice of the CPU and slow ones finish very late. A
+    short line in front keeps the waiting fair and the slowest answers sooner.
+    per_replica 0 means no limit.
+    """
+
+    def __init__(self, urls: tuple[str, ...], per_replica: int, wait_seconds: float) -> None:
+        self.wait_seconds = wait_seconds
+        self._limits = {url: FifoLimit(per_replica) for url in urls} if per_replica > 0 else {}
+
+    def limit_for(self, url: str) -> FifoLimit | None:
+        return self._limits.get(url)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        """Wait for a place (asyncio.TimeoutError after wait_seconds), hold it inside the block."""
+        limit = self._limits.get(url)
+        if limit is None:
+            yield
+            return
+        await asyncio.wait_for(limit.acquire(), self.wait_seconds)
+        try:
+            yield
+        finally:
+            limit.release()

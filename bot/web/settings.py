@@ -14,6 +14,9 @@ class Settings:
     actions_url: str = "http://127.0.0.1:5055"
     nlg_url: str = "http://127.0.0.1:5056"
     rasa_timeout: float = 15.0
+    # Messages in flight per Rasa replica; more wait in line at the gateway
+    # (0 = no limit). 2-3 gave the lowest p95 at 20 residents (docs/performance.md).
+    rasa_concurrency: int = 3
     # Per client IP and per session, messages per minute (0 = off).
     ip_rate_per_min: int = 120
     session_rate_per_min: int = 30
@@ -29,6 +32,7 @@ class Settings:
             actions_url=f"http://127.0.0.1:{env('NW_ACTIONS_PORT', '5055')}",
             nlg_url=f"http://127.0.0.1:{env('NW_NLG_PORT', '5056')}",
             rasa_timeout=float(env("NW_RASA_TIMEOUT", cls.rasa_timeout)),
+            rasa_concurrency=int(env("NW_RASA_CONCURRENCY", cls.rasa_concurrency)),
             ip_rate_per_min=int(env("NW_IP_RATE", cls.ip_rate_per_min)),
             session_rate_per_min=int(env("NW_SESSION_RATE", cls.session_rate_per_min)),
         )
