@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import types
 from typing import Any, Dict, Optional, Text
 
 import aiohttp
+import ujson
 from aiohttp import ContentTypeError
 
 from jsonschema import ValidationError, exceptions, validators
@@ -157,12 +159,21 @@ def _pooled_session(endpoint: Any) -> aiohttp.ClientSession:
         if endpoint.basic_auth:  # same headers, auth and timeout as EndpointConfig.session()
             auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
         session = aiohttp.ClientSession(
-            headers=endpoint.headers, auth=auth,
+            headers=endpoint.headers, auth=auth, json_serialize=_dumps,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
         )
         _sessions[key] = session
     return session
+
+
+def _dumps(value: Any) -> str:
+    """JSON for action and NLG calls: ujson (Sanic's own encoder, ~3x faster than
+    the json module); whatever it refuses (NaN, huge ints) goes through json."""
+    try:
+        return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
+    except (OverflowError, TypeError, ValueError):
+        return json.dumps(value)
 
 
 async def close_pooled_sessions() -> None:
@@ -394,6 +405,16 @@ _original_rasa_predict = None
 _original_graph_run = None
 
 
+def _as_tensor(value: Any, dtype: Any) -> Any:
+    import numpy as np
+    import tensorflow as tf
+
+    if isinstance(value, np.ndarray) and value.dtype == dtype.as_numpy_dtype:
+        return tf.constant(value)  # the common case, without convert_to_tensor's dispatch
+    tensor = tf.convert_to_tensor(value, dtype_hint=dtype)
+    return tensor if tensor.dtype == dtype else tf.cast(tensor, dtype)
+
+
 def _flat_rasa_predict(self: Any, batch_in: Any) -> Dict[Text, Any]:
     """RasaModel._rasa_predict without tf.function's per-call dispatch."""
     import tensorflow as tf
@@ -411,8 +432,7 @@ def _flat_rasa_predict(self: Any, batch_in: Any) -> Dict[Text, Any]:
     flat = tf.nest.flatten(batch_in, expand_composites=True)
     if len(flat) != len(self._nw_dtypes):
         return _original_rasa_predict(self, batch_in)
-    tensors = [tf.convert_to_tensor(value, dtype_hint=dtype) for value, dtype in zip(flat, self._nw_dtypes)]
-    tensors = [t if t.dtype == dtype else tf.cast(t, dtype) for t, dtype in zip(tensors, self._nw_dtypes)]
+    tensors = [_as_tensor(value, dtype) for value, dtype in zip(flat, self._nw_dtypes)]
     outputs = tf_utils.sync_to_numpy_or_python_type(concrete._call_flat(tensors, concrete.captured_inputs))
     if DIAGNOSTIC_DATA in outputs:
         outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])

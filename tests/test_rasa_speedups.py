@@ -6,6 +6,7 @@ from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
 import bot_rasa  # noqa: F401  (applies the patch)
+from bot_rasa import speedups
 from bot_rasa.speedups import _validate_action_result
 
 GOOD = {"events": [{"event": "slot", "name": "risk", "value": "storm"}], "responses": [{"response": "utter_greet"}]}
@@ -174,7 +175,8 @@ def test_endpoint_requests_share_one_connection():
         port = site._server.sockets[0].getsockname()[1]
         try:
             endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="t0k")
-            replies = [await endpoint.request(json={"n": n}, method="post") for n in range(5)]
+            replies = [await endpoint.request(json={"n": n, "tekst": "één/twee \u2028"}, method="post")
+                       for n in range(5)]
             with pytest.raises(ClientResponseError) as exc:
                 await EndpointConfig(f"http://127.0.0.1:{port}/bad").request(json={}, method="post")
             return replies, exc.value.status
@@ -186,9 +188,27 @@ def test_endpoint_requests_share_one_connection():
 
     replies, status = asyncio.run(scenario())
     assert [r["echo"]["n"] for r in replies] == [0, 1, 2, 3, 4]
+    assert all(r["echo"]["tekst"] == "één/twee \u2028" for r in replies)
     assert all(r["token"] == "t0k" for r in replies)
     assert status == 400
     assert len(set(peers[:5])) == 1, "five requests should reuse one kept-alive connection"
+
+
+@pytest.mark.parametrize("value", [
+    {"text": "Bel 112! Er is brand / rook", "confidence": 0.9333069162000156, "n": [1, -2, 3.5e-7, None, True]},
+    {"unicode": "Fryslân, één, \u2028, emoji \U0001F6A8", "nested": {"a": [{"b": "c\n\t\"q\""}]}},
+    {"nan": float("nan")}, {"big": 2 ** 70}, {"inf": float("inf")}, [], {},
+])
+def test_action_and_nlg_json_decodes_to_the_same_value(value):
+    import json
+    import math
+
+    ours = json.loads(speedups._dumps(value))
+    theirs = json.loads(json.dumps(value))
+    if "nan" in value:
+        assert math.isnan(ours["nan"]) and math.isnan(theirs["nan"])
+    else:
+        assert ours == theirs
 
 
 # --- action calls carry the current turn only ------------------------------------------------

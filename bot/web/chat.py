@@ -7,7 +7,6 @@ Two guarantees live here because this is the path no message can skip:
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import re
 import time
@@ -18,6 +17,8 @@ from aiohttp import ClientConnectorError, ClientError, web
 
 from bot import context as ctx
 from bot.render import Renderer, split_bubbles
+from bot.risks import get_risk, match_risk
+from bot.safety import danger_risk, is_acute_danger
 from bot.web.errors import json_error
 from bot.web.routing import ReplicaRouter, ReplicaSlots
 
@@ -28,34 +29,11 @@ MAX_MESSAGE = 1000
 EMERGENCY_PREFIX = "bel 112"
 
 
-def _optional(module: str, attr: str):
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        return None
-
-
-def is_acute_danger(text: str) -> bool:
-    fn = _optional("bot.safety", "is_acute_danger")
-    return bool(fn and fn(text))
-
-
-def danger_risk(text: str) -> str | None:
-    fn = _optional("bot.safety", "danger_risk")
-    return fn(text) if fn else None
-
-
-def match_risk(text: str) -> str | None:
-    fn = _optional("bot.risks", "match_risk")
-    return fn(text) if fn else None
-
-
 def risk_arguments(key: str | None, phase: str) -> dict[str, Any]:
     """Same kwargs the risk action passes, so degraded answers use the same template."""
     if not key:
         return {}
-    get_risk = _optional("bot.risks", "get_risk")
-    risk = get_risk(key) if get_risk else None
+    risk = get_risk(key)
     return {"risk": risk, "risk_key": key, "phase": phase} if risk else {}
 
 
