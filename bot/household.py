@@ -20,6 +20,7 @@ keywords live in data/knowledge/noodpakket.yml next to the needs themselves.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -118,8 +119,9 @@ def _normalise(text: str) -> str:
     """Lower case, straight apostrophes, no accents except what we match on."""
     text = (text or "").lower()
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'").replace("´", "'")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return text
+    if text.isascii():  # nothing to strip (the common case)
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _tokens(text: str) -> list[str]:
@@ -481,12 +483,13 @@ def parse_budget(text: str, asked: bool = False) -> float | None:
     return None
 
 
-def _need_keywords() -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=1)  # knowledge files only change on deploy (bot/knowledge.py)
+def _need_keywords() -> tuple[tuple[str, str], ...]:
     pairs = []
     for key, spec in load_yaml("noodpakket.yml")["needs"].items():
         for word in spec.get("keywords") or []:
             pairs.append((_normalise(word), key))
-    return pairs
+    return tuple(pairs)
 
 
 def parse_needs(text: str, asked: bool = False) -> list[str] | None:

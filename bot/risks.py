@@ -33,8 +33,10 @@ FUZZY_MIN_SCORE = 87
 
 def normalize(text: str) -> str:
     """Lower case, no diacritics, punctuation to spaces (keeps digits and hyphens inside words)."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text or ""
+    if not text.isascii():  # ASCII has no accents to strip (the common case)
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = text.lower()
     text = re.sub(r"[^a-z0-9\-]+", " ", text)
     text = re.sub(r"(?<![a-z0-9])-|-(?![a-z0-9])", " ", text)
     return " ".join(text.split())
