@@ -228,3 +228,51 @@ def test_gateway_sends_a_replica_at_most_its_share_at_once():
     most, texts, ids = asyncio.run(scenario())
     assert most == 2
     assert texts == ["hoi " + sid for sid in ids], "every resident gets their own answer"
+
+
+def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
+    """Line of 1, Rasa takes 0.6 s, wait limit 1 s: the third resident in line
+    would wait 1.2 s, so gets the degraded answer (112 first) instead of a 5xx."""
+    from aiohttp import ClientSession, ClientTimeout, web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.render import Renderer
+    from bot.stack import free_port
+    from bot.web import chat as chat_module
+    from bot.web.settings import Settings
+
+    async def scenario():
+        async def webhook(request):
+            body = await request.json()
+            await asyncio.sleep(0.6)
+            return web.json_response([{"recipient_id": body["sender"], "text": "antwoord van rasa"}])
+
+        fake = web.Application()
+        fake.router.add_post("/webhooks/rest/webhook", webhook)
+        runner = web.AppRunner(fake)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        settings = Settings(rasa_urls=(f"http://127.0.0.1:{port}",), rasa_timeout=1.0, rasa_concurrency=1,
+                            ip_rate_per_min=0, session_rate_per_min=0)
+        app = web.Application()
+        app["settings"] = settings
+        app["renderer"] = Renderer()
+        chat_module.setup(app)
+        try:
+            async with ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout)) as http:
+                app["http"] = http
+                async with TestClient(TestServer(app)) as client:
+                    async def say(n):
+                        await asyncio.sleep(0.05 * n)  # arrive in this order
+                        resp = await client.post("/api/v1/chat", json={"session_id": f"resident-{n:02d}",
+                                                                       "message": "hallo"})
+                        return resp.status, (await resp.json())["messages"][0]["text"]
+                    return await asyncio.gather(*(say(n) for n in range(3)))
+        finally:
+            await runner.cleanup()
+
+    (s1, first), (s2, second), (s3, third) = asyncio.run(scenario())
+    assert (s1, s2, s3) == (200, 200, 200)
+    assert first == second == "antwoord van rasa"
+    assert third.lower().startswith("bel 112"), third
