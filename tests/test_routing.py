@@ -204,7 +204,7 @@ def test_gateway_sends_a_replica_at_most_its_share_at_once():
             body = await request.json()
             inside += 1
             most = max(most, inside)
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)  # long enough that requests overlap even on a busy machine
             inside -= 1
             return web.json_response([{"recipient_id": body["sender"], "text": "hoi " + body["sender"]}])
 
@@ -231,8 +231,10 @@ def test_gateway_sends_a_replica_at_most_its_share_at_once():
 
 
 def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
-    """Line of 1, Rasa takes 0.6 s, wait limit 1 s: the third resident in line
-    would wait 1.2 s, so gets the degraded answer (112 first) instead of a 5xx."""
+    """Line of 1, Rasa takes 1.2 s, wait limit 1.7 s: the second resident waits
+    ~1.2 s and is answered; the third would wait ~2.4 s, so gets the degraded
+    answer (112 first) instead of a 5xx. About half a second of slack on both
+    sides, so a busy test machine does not change the outcome."""
     from aiohttp import ClientSession, ClientTimeout, web
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -244,7 +246,7 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
     async def scenario():
         async def webhook(request):
             body = await request.json()
-            await asyncio.sleep(0.6)
+            await asyncio.sleep(1.2)
             return web.json_response([{"recipient_id": body["sender"], "text": "antwoord van rasa"}])
 
         fake = web.Application()
@@ -253,7 +255,7 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
         await runner.setup()
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        settings = Settings(rasa_urls=(f"http://127.0.0.1:{port}",), rasa_timeout=1.0, rasa_concurrency=1,
+        settings = Settings(rasa_urls=(f"http://127.0.0.1:{port}",), rasa_timeout=1.7, rasa_concurrency=1,
                             ip_rate_per_min=0, session_rate_per_min=0)
         app = web.Application()
         app["settings"] = settings
@@ -263,12 +265,25 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
             async with ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout)) as http:
                 app["http"] = http
                 async with TestClient(TestServer(app)) as client:
+                    line = app["rasa_slots"].limit_for(settings.rasa_urls[0])
+
                     async def say(n):
-                        await asyncio.sleep(0.05 * n)  # arrive in this order
                         resp = await client.post("/api/v1/chat", json={"session_id": f"resident-{n:02d}",
                                                                        "message": "hallo"})
                         return resp.status, (await resp.json())["messages"][0]["text"]
-                    return await asyncio.gather(*(say(n) for n in range(3)))
+
+                    async def queued(count):  # wait until the gateway holds `count` residents
+                        for _ in range(500):
+                            if line.active + line.waiting >= count:
+                                return
+                            await asyncio.sleep(0.01)
+                        raise AssertionError("resident never reached the gateway")
+
+                    tasks = []
+                    for n in range(3):  # arrive strictly one after the other
+                        tasks.append(asyncio.ensure_future(say(n)))
+                        await queued(n + 1)
+                    return await asyncio.gather(*tasks)
         finally:
             await runner.cleanup()
 
