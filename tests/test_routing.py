@@ -204,7 +204,7 @@ def test_gateway_sends_a_replica_at_most_its_share_at_once():
             body = await request.json()
             inside += 1
             most = max(most, inside)
-            await asyncio.sleep(0.2)  # long enough that requests overlap even on a busy machine
+            await asyncio.sleep(0.5)  # long enough that requests overlap even on a busy machine
             inside -= 1
             return web.json_response([{"recipient_id": body["sender"], "text": "hoi " + body["sender"]}])
 
