@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from rapidfuzz import fuzz
 
 from bot.knowledge import load_yaml
+from bot.text import strip_accents
 
 COUNT_FIELDS = ("adults", "children", "babies", "pets")
 MAX_COUNT = 50          # larger numbers are not a household (same limit as the API)
@@ -119,9 +119,7 @@ def _normalise(text: str) -> str:
     """Lower case, straight apostrophes, no accents except what we match on."""
     text = (text or "").lower()
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'").replace("´", "'")
-    if text.isascii():  # nothing to strip (the common case)
-        return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return strip_accents(text)
 
 
 def _tokens(text: str) -> list[str]:

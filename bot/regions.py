@@ -22,13 +22,13 @@ import csv
 import datetime
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import KNOWLEDGE_DIR, load_yaml
+from bot.text import strip_accents
 
 REGION_CODES = tuple(f"VR{n:02d}" for n in range(1, 26))
 MAX_INPUT_CHARS = 100  # longer input is not a gemeente name; avoids wasted fuzzy work
@@ -79,9 +79,7 @@ class LookupResult:
 
 def normalize(text: str) -> str:
     """Lowercase, strip diacritics and punctuation: "Súdwest-Fryslân" -> "sudwest fryslan"."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower().replace("’", "'")
+    text = strip_accents(text).lower().replace("’", "'")
     text = re.sub(r"[^a-z0-9]+", " ", text).strip()
     # "St. Michielsgestel" and "Sint-Michielsgestel" are the same name.
     text = re.sub(r"\bst\b", "sint", text)

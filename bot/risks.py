@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import load_yaml
+from bot.text import strip_accents
 
 KNOWLEDGE_FILE = "risks.yml"
 
@@ -33,10 +33,7 @@ FUZZY_MIN_SCORE = 87
 
 def normalize(text: str) -> str:
     """Lower case, no diacritics, punctuation to spaces (keeps digits and hyphens inside words)."""
-    text = text or ""
-    if not text.isascii():  # ASCII has no accents to strip (the common case)
-        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    text = text.lower()
+    text = strip_accents(text or "").lower()
     text = re.sub(r"[^a-z0-9\-]+", " ", text)
     text = re.sub(r"(?<![a-z0-9])-|-(?![a-z0-9])", " ", text)
     return " ".join(text.split())

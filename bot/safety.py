@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
 from rapidfuzz.distance import OSA
 
 from bot.knowledge import load_yaml
+from bot.text import strip_accents
 
 PHRASES_FILE = "danger_phrases.yml"
 
@@ -57,14 +57,9 @@ class _Compiled:
     aliases: dict[str, str]
 
 
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _basic_normalise(text: str) -> str:
     """Lowercase, no accents, words separated by single spaces, no typo fixing."""
-    text = _strip_accents(text.lower())
+    text = strip_accents(text.lower())
     text = _NON_WORD.sub(" ", text)
     # "brannnd", "hellllp": squeeze runs so typo matching has less to fix.
     text = _LONG_RUNS.sub(r"\1\1", text)
@@ -155,7 +150,7 @@ def _compiled() -> _Compiled:
 
 def _basic_normalise_pattern(phrase: str) -> str:
     # Patterns keep their syntax characters; only case and accents are normalised.
-    return _strip_accents(phrase.lower()).strip()
+    return strip_accents(phrase.lower()).strip()
 
 
 def _max_typos(word: str) -> int:

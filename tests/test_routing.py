@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -9,6 +10,25 @@ import pytest
 from bot.web.routing import PURGE_EVERY_SECONDS, FifoLimit, ReplicaRouter, ReplicaSlots
 
 URLS = ("http://127.0.0.1:5005", "http://127.0.0.1:5006")
+
+
+@contextlib.asynccontextmanager
+async def fake_rasa(webhook):
+    """A stand-in for Rasa's REST channel on a free port; yields its base URL."""
+    from aiohttp import web
+
+    from bot.stack import free_port
+
+    fake = web.Application()
+    fake.router.add_post("/webhooks/rest/webhook", webhook)
+    runner = web.AppRunner(fake)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def test_a_conversation_stays_on_its_replica():
@@ -67,26 +87,16 @@ def test_gateway_falls_back_when_the_pinned_replica_is_down(unused_tcp_port_fact
             seen.append(body["sender"])
             return web.json_response([{"recipient_id": body["sender"], "text": "hoi van de reserve"}])
 
-        fake = web.Application()
-        fake.router.add_post("/webhooks/rest/webhook", webhook)
-        runner = web.AppRunner(fake)
-        await runner.setup()
-        up_port, down_port = free_port(), free_port()
-        await web.TCPSite(runner, "127.0.0.1", up_port).start()
-        down, up = f"http://127.0.0.1:{down_port}", f"http://127.0.0.1:{up_port}"
-        settings = Settings(rasa_urls=(down, up))
-        app = {"settings": settings, "rasa_router": ReplicaRouter(settings.rasa_urls),
-               "rasa_slots": ReplicaSlots(settings.rasa_urls, 2, 5.0)}
-        try:
-            async with ClientSession() as http:
-                app["http"] = http
-                # find a session id whose home replica is the one that is down
-                sid = next(s for s in (f"sess-{n:04d}" for n in range(100))
-                           if ReplicaRouter((down, up)).replicas_for(s)[0] == down)
-                reply = await ask_rasa(app, sid, "hallo", None)
-                return sid, reply, seen, app["rasa_router"].replicas_for(sid)[0], up
-        finally:
-            await runner.cleanup()
+        async with fake_rasa(webhook) as up, ClientSession() as http:
+            down = f"http://127.0.0.1:{free_port()}"  # nothing listens here
+            settings = Settings(rasa_urls=(down, up))
+            app = {"settings": settings, "rasa_router": ReplicaRouter(settings.rasa_urls),
+                   "rasa_slots": ReplicaSlots(settings.rasa_urls, 2, 5.0), "http": http}
+            # find a session id whose home replica is the one that is down
+            sid = next(s for s in (f"sess-{n:04d}" for n in range(100))
+                       if ReplicaRouter((down, up)).replicas_for(s)[0] == down)
+            reply = await ask_rasa(app, sid, "hallo", None)
+            return sid, reply, seen, app["rasa_router"].replicas_for(sid)[0], up
 
     sid, reply, seen, home_now, up = asyncio.run(scenario())
     assert reply[0]["text"] == "hoi van de reserve"
@@ -193,7 +203,6 @@ def test_gateway_sends_a_replica_at_most_its_share_at_once():
     """Ten residents at once against a slow fake Rasa: it never sees more than 2 at a time."""
     from aiohttp import ClientSession, web
 
-    from bot.stack import free_port
     from bot.web.chat import ask_rasa
 
     async def scenario():
@@ -208,22 +217,12 @@ def test_gateway_sends_a_replica_at_most_its_share_at_once():
             inside -= 1
             return web.json_response([{"recipient_id": body["sender"], "text": "hoi " + body["sender"]}])
 
-        fake = web.Application()
-        fake.router.add_post("/webhooks/rest/webhook", webhook)
-        runner = web.AppRunner(fake)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        urls = (f"http://127.0.0.1:{port}",)
-        app = {"rasa_router": ReplicaRouter(urls), "rasa_slots": ReplicaSlots(urls, 2, 5.0)}
-        try:
-            async with ClientSession() as http:
-                app["http"] = http
-                ids = [f"resident-{n:02d}" for n in range(10)]
-                replies = await asyncio.gather(*(ask_rasa(app, sid, "hallo", None) for sid in ids))
-                return most, [r[0]["text"] for r in replies], ids
-        finally:
-            await runner.cleanup()
+        async with fake_rasa(webhook) as url, ClientSession() as http:
+            urls = (url,)
+            app = {"rasa_router": ReplicaRouter(urls), "rasa_slots": ReplicaSlots(urls, 2, 5.0), "http": http}
+            ids = [f"resident-{n:02d}" for n in range(10)]
+            replies = await asyncio.gather(*(ask_rasa(app, sid, "hallo", None) for sid in ids))
+            return most, [r[0]["text"] for r in replies], ids
 
     most, texts, ids = asyncio.run(scenario())
     assert most == 2
@@ -239,7 +238,6 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
     from aiohttp.test_utils import TestClient, TestServer
 
     from bot.render import Renderer
-    from bot.stack import free_port
     from bot.web import chat as chat_module
     from bot.web.settings import Settings
 
@@ -249,19 +247,13 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
             await asyncio.sleep(1.2)
             return web.json_response([{"recipient_id": body["sender"], "text": "antwoord van rasa"}])
 
-        fake = web.Application()
-        fake.router.add_post("/webhooks/rest/webhook", webhook)
-        runner = web.AppRunner(fake)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        settings = Settings(rasa_urls=(f"http://127.0.0.1:{port}",), rasa_timeout=1.7, rasa_concurrency=1,
-                            ip_rate_per_min=0, session_rate_per_min=0)
-        app = web.Application()
-        app["settings"] = settings
-        app["renderer"] = Renderer()
-        chat_module.setup(app)
-        try:
+        async with fake_rasa(webhook) as url:
+            settings = Settings(rasa_urls=(url,), rasa_timeout=1.7, rasa_concurrency=1,
+                                ip_rate_per_min=0, session_rate_per_min=0)
+            app = web.Application()
+            app["settings"] = settings
+            app["renderer"] = Renderer()
+            chat_module.setup(app)
             async with ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout)) as http:
                 app["http"] = http
                 async with TestClient(TestServer(app)) as client:
@@ -284,8 +276,6 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
                         tasks.append(asyncio.ensure_future(say(n)))
                         await queued(n + 1)
                     return await asyncio.gather(*tasks)
-        finally:
-            await runner.cleanup()
 
     (s1, first), (s2, second), (s3, third) = asyncio.run(scenario())
     assert (s1, s2, s3) == (200, 200, 200)
