@@ -6,8 +6,11 @@
   ("nee, drie kinderen"). When a message is no answer at all (a risk question,
   a greeting), it fills nothing, so Rasa rejects the form for this turn and the
   digression rules in data/rules/kit.yml answer it before the form continues.
+  A noodpakket request ("ik wil een noodpakket") starts fresh, also while the
+  form runs: earlier answers are dropped and only what this message says counts.
+  (Doing this in the validation Rasa runs anyway when the form starts saves a
+  separate reset action, a policy prediction and a second validation call.)
 - action_kit_plan: builds the plan (bot.kit) and utters utter_kit_plan with it.
-- action_kit_reset: clears the kit slots, so a new request starts fresh.
 The words live in templates/; this module passes data only. Message text is
 never logged (privacy).
 """
@@ -24,7 +27,6 @@ from actions.common import current_region, latest_text
 from bot import household, kit
 
 FORM_NAME = "noodpakket_form"
-KIT_SLOTS = ("kit_household", "kit_budget", "kit_needs")
 # Intents that mean "this was meant as an answer": when we cannot read it, we say
 # so and ask again. Any other intent (a risk question, a greeting) fills nothing,
 # so the form steps aside for the digression rules.
@@ -68,6 +70,25 @@ def _unclear(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> D
     return {slot: None}
 
 
+def _fresh_start(tracker: Tracker) -> bool:
+    """A noodpakket request ("ik wil een noodpakket") always starts over.
+
+    Earlier answers no longer count, also when the form was still asking: the
+    resident gets the first question again instead of a "not understood".
+    """
+    return _intent(tracker) == "ask_kit"
+
+
+def _earlier(tracker: Tracker, slot: str) -> Any:
+    return None if _fresh_start(tracker) else tracker.get_slot(slot)
+
+
+def _nothing_read(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> Dict[Text, Any]:
+    if _fresh_start(tracker):
+        return {slot: None}  # clear an answer from an earlier plan
+    return _unclear(dispatcher, tracker, slot)
+
+
 def _answering(tracker: Tracker) -> bool:
     """A side question ("wat doe ik met mijn kinderen bij storm?") must not change the answers."""
     return _intent(tracker) in ANSWER_INTENTS
@@ -82,7 +103,7 @@ class ValidateNoodpakketForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if not _answering(tracker):
             return {}
-        previous = tracker.get_slot("kit_household")
+        previous = _earlier(tracker, "kit_household")
         parsed = household.parse_household(
             latest_text(tracker),
             previous if isinstance(previous, dict) else None,
@@ -90,7 +111,7 @@ class ValidateNoodpakketForm(FormValidationAction):
         )
         if parsed is not None:
             return {"kit_household": parsed}
-        return _unclear(dispatcher, tracker, "kit_household")
+        return _nothing_read(dispatcher, tracker, "kit_household")
 
     async def extract_kit_budget(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -100,7 +121,7 @@ class ValidateNoodpakketForm(FormValidationAction):
         asked = _requested(tracker) == "kit_budget"
         text = latest_text(tracker)
         # A household answer given while we ask the budget is a correction, not an amount.
-        previous = tracker.get_slot("kit_household")
+        previous = _earlier(tracker, "kit_household")
         if asked and household.parse_household(text, previous if isinstance(previous, dict) else None) is not None \
                 and household.parse_budget(text) is None:
             return {}
@@ -109,7 +130,7 @@ class ValidateNoodpakketForm(FormValidationAction):
             amount = 0.0  # "nee" to "how much can you spend?": start with what is free
         if amount is not None:
             return {"kit_budget": float(amount)}
-        return _unclear(dispatcher, tracker, "kit_budget")
+        return _nothing_read(dispatcher, tracker, "kit_budget")
 
     async def extract_kit_needs(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -119,17 +140,15 @@ class ValidateNoodpakketForm(FormValidationAction):
         text = latest_text(tracker)
         asked = _requested(tracker) == "kit_needs"
         # "nee, drie kinderen" corrects the household; its "nee" does not answer this question.
-        previous = tracker.get_slot("kit_household")
+        previous = _earlier(tracker, "kit_household")
         correcting = household.parse_household(text, previous if isinstance(previous, dict) else None) is not None
         needs = household.parse_needs(text, asked=asked and not correcting)
         if needs is None and asked and not correcting and _intent(tracker) == "deny":
             needs = []  # the "Nee" button sends /deny
-        if needs is None:
-            return {}
-        if not needs and not asked:
-            return {}
+        if needs is None or (not needs and not asked):
+            return {"kit_needs": None} if _fresh_start(tracker) else {}
         # Needs add up over the conversation: naming a baby first and medication later keeps both.
-        earlier = tracker.get_slot("kit_needs") or []
+        earlier = _earlier(tracker, "kit_needs") or []
         merged = [n for n in kit.known_needs() if n in needs or (n in earlier and needs)]
         return {"kit_needs": merged}
 
@@ -195,13 +214,3 @@ class ActionKitPlan(Action):
             return [SlotSet("kit_household", None)]
         dispatcher.utter_message(response="utter_kit_plan", plan=plan)
         return []
-
-
-class ActionKitReset(Action):
-    def name(self) -> Text:
-        return "action_kit_reset"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        return [SlotSet(slot, None) for slot in KIT_SLOTS]

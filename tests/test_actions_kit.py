@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.kit import ActionKitPlan, ActionKitReset, ValidateNoodpakketForm
+from actions.kit import ActionKitPlan, ValidateNoodpakketForm
 from bot.context import template_context
 from bot.render import Renderer
 
@@ -60,7 +60,7 @@ async def test_one_message_fills_household_and_budget():
     slots, said = await validate(make_tracker("Ik wil een noodpakket. We zijn met 4 en hebben 30 euro", "ask_kit"))
     assert slots["kit_household"] == {"adults": 4, "children": 0, "babies": 0, "pets": 0}
     assert slots["kit_budget"] == 30.0
-    assert "kit_needs" not in slots  # still to ask
+    assert slots.get("kit_needs") is None  # still to ask
     assert said == []
 
 
@@ -185,10 +185,34 @@ async def test_plan_without_household_asks_again():
     assert {"event": "slot", "name": "kit_household", "value": None, "timestamp": None} in events
 
 
-async def test_reset_clears_kit_slots():
-    events = await ActionKitReset().run(CollectingDispatcher(), make_tracker("x"), DOMAIN)
-    assert sorted(e["name"] for e in events) == ["kit_budget", "kit_household", "kit_needs"]
-    assert all(e["value"] is None for e in events)
+EARLIER_PLAN = {"kit_household": FAMILY, "kit_budget": 50.0, "kit_needs": ["medicijnen"]}
+
+
+@pytest.mark.parametrize("active", [True, False])
+async def test_new_request_drops_the_answers_of_an_earlier_plan(active):
+    # Rasa runs the validation when the form starts (3.6 already marks it active then).
+    slots, said = await validate(make_tracker("ik wil een noodpakket maken", "ask_kit", slots=EARLIER_PLAN,
+                                              active=active))
+    assert slots == {"kit_household": None, "kit_budget": None, "kit_needs": None}
+    assert said == []
+
+
+async def test_new_request_keeps_only_what_it_says_itself():
+    slots, said = await validate(make_tracker("noodpakket voor 3 volwassenen en een baby", "ask_kit",
+                                              slots=EARLIER_PLAN, active=False))
+    assert slots["kit_household"] == {"adults": 3, "children": 0, "babies": 1, "pets": 0}
+    assert slots["kit_budget"] is None
+    assert slots["kit_needs"] == ["babyvoeding", "luiers"], "the earlier medication is not merged in"
+    assert said == []
+
+
+@pytest.mark.parametrize("requested", ["kit_household", "kit_budget", "kit_needs"])
+async def test_noodpakket_request_inside_the_running_form_starts_over(requested):
+    # Not "not understood", and not a rejected form (Rasa would fall back): the first question again.
+    slots, said = await validate(make_tracker("ik wil een noodpakket maken", "ask_kit",
+                                              slots={"kit_household": FAMILY, "kit_budget": 20.0}, requested=requested))
+    assert slots == {"kit_household": None, "kit_budget": None, "kit_needs": None}
+    assert said == []
 
 
 @pytest.mark.parametrize("name", ["utter_ask_kit_household", "utter_ask_kit_budget", "utter_ask_kit_needs",
@@ -206,6 +230,6 @@ async def test_side_question_about_children_does_not_change_household():
 
 async def test_request_naming_only_a_baby_still_asks_the_household():
     slots, said = await validate(make_tracker("noodpakket met een baby", "ask_kit"))
-    assert "kit_household" not in slots
+    assert slots.get("kit_household") is None
     assert slots["kit_needs"] == ["babyvoeding", "luiers"]
     assert said == []

@@ -1,0 +1,56 @@
+"""The noodpakket conversation through the real stack (gateway, Rasa, actions, NLG).
+
+tests/test_actions_kit.py checks the validation offline; here Rasa decides
+when the form starts, asks, steps aside and ends.
+"""
+from __future__ import annotations
+
+HOUSEHOLD_QUESTION = "met wie woon je"
+BUDGET_QUESTION = "hoeveel geld"
+NEEDS_QUESTION = "extra nodig"
+SORRY = ("begreep ik niet", "niet goed laten zien")
+
+
+def asks(reply: str, question: str) -> bool:
+    return question in reply.lower() and not any(word in reply.lower() for word in SORRY)
+
+
+def test_plan_step_by_step(chat):
+    resident = chat()
+    assert asks(resident.say_text("ik wil een noodpakket maken"), HOUSEHOLD_QUESTION)
+    assert asks(resident.say_text("we zijn met 2 volwassenen en 2 kinderen"), BUDGET_QUESTION)
+    assert asks(resident.say_text("50 euro"), NEEDS_QUESTION)
+    plan = resident.say_text("nee")
+    assert "plan voor 4 personen" in plan and "ongeveer" in plan, plan
+
+
+def test_a_new_request_after_a_plan_starts_fresh(chat):
+    resident = chat()
+    assert asks(resident.say_text("ik wil een noodpakket voor 2 volwassenen en een hond, 100 euro"), NEEDS_QUESTION)
+    plan = resident.say_text("nee")
+    assert "plan voor 2 personen en 1 huisdier" in plan, plan
+    # The earlier answers are gone: the first question again, then the budget is asked again too.
+    assert asks(resident.say_text("ik wil een nieuw noodpakket"), HOUSEHOLD_QUESTION)
+    assert asks(resident.say_text("ik woon alleen"), BUDGET_QUESTION)
+    assert asks(resident.say_text("10 euro"), NEEDS_QUESTION)
+    plan = resident.say_text("nee")
+    assert "plan voor 1 persoon" in plan and "huisdier" not in plan.split("\n")[0], plan
+
+
+def test_a_noodpakket_request_while_the_form_asks_starts_over(chat):
+    resident = chat()
+    resident.say_text("noodpakket")
+    assert asks(resident.say_text("3 volwassenen"), BUDGET_QUESTION)
+    assert asks(resident.say_text("25 euro"), NEEDS_QUESTION)
+    # Mid-form, the same request is neither "not understood" nor a fallback loop.
+    reply = resident.say_text("ik wil een noodpakket")
+    assert asks(reply, HOUSEHOLD_QUESTION), reply
+    assert asks(resident.say_text("2 volwassenen"), BUDGET_QUESTION)
+
+
+def test_a_question_inside_the_form_is_answered_and_the_form_continues(chat):
+    resident = chat()
+    resident.say_text("noodpakket")
+    resident.say_text("ik woon alleen")
+    reply = resident.say_text("bedankt")
+    assert "graag gedaan" in reply.lower() and asks(reply, BUDGET_QUESTION), reply
