@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import context as ctx
-from bot import fastloop
+from bot import fastloop, memory
 from bot.render import Renderer
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,9 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("NW_LOG_LEVEL", "WARNING"))
     port = int(os.environ.get("NW_NLG_PORT", "5056"))
     fastloop.install()
-    web.run_app(create_app(), host="127.0.0.1", port=port, access_log=None, print=None)
+    app = create_app()
+    memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/memory.py)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ A third round (cProfile of Rasa handling whole conversations in-process):
   prediction; _possible_rule_keys decodes each rule once and keeps Rasa's
   own matching and set order;
 - action/NLG bodies are encoded with ujson (json for what it refuses).
+
+A fourth: a full garbage collection walked the whole loaded model (~0.6 s,
+all residents on the replica waiting); objects alive after the model has
+loaded are frozen (bot/memory.py), see _load_model_then_freeze.
 """
 from __future__ import annotations
 
@@ -59,6 +63,8 @@ from rasa.core.nlg import callback
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, ClientResponseError, EndpointConfig, concat_url
+
+from bot.memory import freeze_startup_objects
 
 
 def _checked_validator(schema: Dict[Text, Any]) -> Any:
@@ -413,6 +419,7 @@ _original_possible_keys = None
 _original_combine_features = None
 _original_rasa_predict = None
 _original_graph_run = None
+_original_load_model = None
 
 
 def _as_tensor(value: Any, dtype: Any) -> Any:
@@ -449,12 +456,19 @@ def _flat_rasa_predict(self: Any, batch_in: Any) -> Dict[Text, Any]:
     return outputs
 
 
+def _load_model_then_freeze(self: Any, *args: Any, **kwargs: Any) -> Any:
+    result = _original_load_model(self, *args, **kwargs)
+    freeze_startup_objects()
+    return result
+
+
 def apply() -> None:
     """Install every fix above; safe to call more than once."""
     global _original_request, _original_rasa_predict, _original_graph_run, _original_combine_features
-    global _original_possible_keys
+    global _original_possible_keys, _original_load_model
     import importlib
 
+    from rasa.core.agent import Agent
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
@@ -476,6 +490,9 @@ def apply() -> None:
     if _original_possible_keys is None:
         _original_possible_keys = RulePolicy._get_possible_keys
         RulePolicy._get_possible_keys = _possible_rule_keys  # type: ignore[assignment]
+    if _original_load_model is None:
+        _original_load_model = Agent.load_model
+        Agent.load_model = _load_model_then_freeze  # type: ignore[assignment]
     for name in LOG_ONLY_DEEPCOPY_MODULES:
         importlib.import_module(name).copy = _LOG_ONLY_COPY
     Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]

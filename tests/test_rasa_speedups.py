@@ -259,3 +259,14 @@ def test_new_conversation_sends_all_events():
 
     tracker = DialogueStateTracker.from_events("s2", [ActionExecuted("action_session_start"), SessionStarted()])
     assert len(turn_events(tracker)) == 2
+
+
+def test_objects_are_frozen_right_after_the_model_loads(monkeypatch):
+    from rasa.core.agent import Agent
+
+    assert Agent.load_model is speedups._load_model_then_freeze
+    calls = []
+    monkeypatch.setattr(speedups, "_original_load_model", lambda agent, path: calls.append(("load", path)) or "ok")
+    monkeypatch.setattr(speedups, "freeze_startup_objects", lambda: calls.append(("freeze",)))
+    assert Agent.load_model(object.__new__(Agent), "models/x.tar.gz") == "ok"
+    assert calls == [("load", "models/x.tar.gz"), ("freeze",)]

@@ -12,7 +12,7 @@ import os
 from aiohttp import ClientSession, ClientTimeout, web
 
 from bot import context as ctx
-from bot import fastloop
+from bot import fastloop, memory
 from bot.render import Renderer
 from bot.web import chat, health
 from bot.web.errors import error_middleware
@@ -77,7 +77,9 @@ def main() -> None:
     # No access log by default: query strings can hold a resident's gemeente.
     access_log = logging.getLogger("aiohttp.access") if os.environ.get("NW_ACCESS_LOG") == "1" else None
     fastloop.install()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=access_log, print=None)
+    app = create_app(settings)
+    memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/memory.py)
+    web.run_app(app, host=settings.host, port=settings.port, access_log=access_log, print=None)
 
 
 __all__ = ["create_app", "main", "chat", "health"]
