@@ -376,16 +376,16 @@ def _possible_rule_keys(self: Any, lookup: Dict[Text, Text], states: list) -> se
     every rule at every turn of every prediction. Here that is done once per
     rule; the matching itself is Rasa's own (_does_rule_match_state), and the
     sets are built in the same order, so ties between rules break the same way.
+    At the current turn only rules that can match its previous action are
+    tried (see _RuleIndex).
     """
     from rasa.shared.core.constants import PREVIOUS_ACTION
 
     cache = self.__dict__.setdefault("_nw_rule_states", {})
     prepared = cache.get(id(lookup))
-    if prepared is None or prepared[0] != lookup.keys():
-        decoded = {key: [_tuples_for_lists(state) for state in reversed(self._rule_key_to_state(key))]
-                   for key in lookup}
-        prepared = cache[id(lookup)] = (frozenset(lookup), decoded)
-    rules = prepared[1]
+    if prepared is None or prepared.keys != lookup.keys():
+        prepared = cache[id(lookup)] = _RuleIndex(self, lookup)
+    rules = prepared.rules
     match = self._does_rule_match_state
 
     def applicable(key: Text, turn: int, state: Dict[Text, Any]) -> bool:
@@ -401,12 +401,60 @@ def _possible_rule_keys(self: Any, lookup: Dict[Text, Text], states: list) -> se
             return False
         return match(rule_states[turn], state)
 
-    possible = set(lookup.keys())
-    for turn, state in enumerate(reversed(states)):
+    if not states:
+        return set(lookup.keys())  # as Rasa builds it (a set's order depends on how it was filled)
+    reversed_states = list(reversed(states))
+    current = reversed_states[0]
+    # Rasa filters set(lookup) with each turn; the same keys inserted in the same
+    # order give the same set, iteration order included.
+    possible = set(sorted((key for key in prepared.candidates(current.get(PREVIOUS_ACTION))
+                           if applicable(key, 0, current)), key=prepared.position.__getitem__))
+    for turn, state in enumerate(reversed_states[1:], start=1):
         if not possible:
             break
         possible = set(filter(lambda key: applicable(key, turn, state), possible))
     return possible
+
+
+class _RuleIndex:
+    """A rule table decoded once, with its rules grouped by the previous action
+    their current turn needs.
+
+    _does_rule_match_state only accepts a rule whose current state names a
+    previous action (action_name) when the conversation has that same previous
+    action; a rule without a previous action only when the conversation has
+    none either. Every other rule (no states, action_text, SHOULD_NOT_BE_SET,
+    ...) is always tried.
+    """
+
+    def __init__(self, policy: Any, lookup: Dict[Text, Text]) -> None:
+        from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+
+        self.keys = frozenset(lookup)
+        self.order = list(set(lookup.keys()))  # the order of Rasa's set(lookup.keys())
+        self.position = {key: index for index, key in enumerate(self.order)}
+        self.rules = {key: [_tuples_for_lists(state) for state in reversed(policy._rule_key_to_state(key))]
+                      for key in lookup}
+        self._always: list = []
+        self._without_previous: list = []
+        self._by_action: Dict[Text, list] = {}
+        for key in self.order:
+            states = self.rules[key]
+            previous = states[0].get(PREVIOUS_ACTION) if states else None
+            name = previous.get("action_name") if previous else None
+            if not states:
+                self._always.append(key)
+            elif not previous:
+                self._without_previous.append(key)
+            elif set(previous) == {"action_name"} and name and name != SHOULD_NOT_BE_SET:
+                self._by_action.setdefault(name, []).append(key)
+            else:
+                self._always.append(key)
+
+    def candidates(self, previous: Optional[Dict[Text, Any]]) -> list:
+        if not previous:
+            return self._always + self._without_previous
+        return self._always + self._by_action.get(previous.get("action_name"), [])
 
 
 def _tuples_for_lists(state: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -265,3 +265,33 @@ def test_rule_lookup_handles_conversation_start_rules_like_rasa(agent):
         ours = speedups._possible_rule_keys(policy, lookup, states)
         assert list(ours) == list(speedups._original_possible_keys(policy, lookup, states))
     assert speedups._possible_rule_keys(policy, lookup, [{**listen, **greet}]) == {json.dumps([{**listen, **greet}])}
+
+
+def test_rule_lookup_tries_unusual_previous_actions_like_rasa(agent):
+    """Rules whose current turn names the previous action by text, as "should not
+    be set", by name and text, or not at all are never skipped by the index."""
+    import json
+
+    from rasa.shared.core.constants import SHOULD_NOT_BE_SET
+
+    policy = _rule_policy(agent)
+    greet = {"user": {"intent": "greet"}}
+    prev = {
+        "name": {"prev_action": {"action_name": "action_listen"}},
+        "other": {"prev_action": {"action_name": "utter_greet"}},
+        "text": {"prev_action": {"action_text": "hallo"}},
+        "both": {"prev_action": {"action_name": "action_listen", "action_text": "hallo"}},
+        "unset": {"prev_action": {"action_name": SHOULD_NOT_BE_SET}},
+        "empty": {"prev_action": {"action_name": ""}},
+        "none": {},
+    }
+    lookup = {json.dumps([{**p, **greet}]): f"utter_{name}" for name, p in prev.items()}
+    lookup.update({json.dumps([prev["name"], {**p, **greet}]): f"utter_long_{name}" for name, p in prev.items()})
+    found = set()
+    for current in prev.values():
+        for history in ([], [prev["name"]], [prev["other"]], [{}]):
+            states = history + [{**current, **greet}]
+            ours = speedups._possible_rule_keys(policy, lookup, states)
+            assert list(ours) == list(speedups._original_possible_keys(policy, lookup, states)), states
+            found |= {lookup[key] for key in ours}
+    assert {"utter_text", "utter_unset", "utter_empty", "utter_none", "utter_long_both"} <= found
