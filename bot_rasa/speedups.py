@@ -41,9 +41,14 @@ A third round (cProfile of Rasa handling whole conversations in-process):
   own matching and set order;
 - action/NLG bodies are encoded with ujson (json for what it refuses).
 
-A fourth: a full garbage collection walked the whole loaded model (~0.6 s,
-all residents on the replica waiting); objects alive after the model has
-loaded are frozen (bot/memory.py), see _load_model_then_freeze.
+A fourth round:
+- a full garbage collection walked the whole loaded model (~0.6 s, all
+  residents on the replica waiting); objects alive after the model has loaded
+  are frozen (bot/memory.py), see _load_model_then_freeze;
+- RulePolicy tries only the rules that can match the current previous action
+  (_RuleIndex);
+- the tracker state for action/NLG calls no longer deep-copies the active
+  loop (tracker_state), and Domain.is_empty is answered once per domain.
 """
 from __future__ import annotations
 
@@ -146,16 +151,53 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
 
 def _lean_nlg_request_format(utter_action: Text, tracker: Any, output_channel: Text, **kwargs: Any) -> Dict[Text, Any]:
     """Same body as rasa.core.nlg.callback.nlg_request_format, minus the events."""
-    from rasa.shared.core.trackers import EventVerbosity
-
     response_id = kwargs.pop("response_id", None)
     return {
         "response": utter_action,
         "id": response_id,
         "arguments": kwargs,
-        "tracker": tracker.current_state(EventVerbosity.NONE),
+        "tracker": tracker_state(tracker),
         "channel": {"name": output_channel},
     }
+
+
+def tracker_state(tracker: Any) -> Dict[Text, Any]:
+    """tracker.current_state(EventVerbosity.NONE), without copying the active loop.
+
+    Rasa copies the loop with dataclasses.asdict, field by field down to every
+    value of the message that started the form (~0.5 ms per call). The state
+    is only encoded as JSON for the action server or the NLG endpoint, so the
+    same values without a copy give the same body.
+    """
+    import dataclasses
+
+    loop = tracker.active_loop
+    events = tracker.events
+    return {
+        "sender_id": tracker.sender_id,
+        "slots": tracker.current_slot_values(),
+        "latest_message": tracker._latest_message_data(),
+        "latest_event_time": events[-1].timestamp if len(events) > 0 else None,
+        "followup_action": tracker.followup_action,
+        "paused": tracker.is_paused(),
+        "events": None,
+        "latest_input_channel": tracker.get_latest_input_channel(),
+        "active_loop": {field.name: getattr(loop, field.name) for field in dataclasses.fields(loop)} if loop else {},
+        "latest_action": tracker.latest_action,
+        "latest_action_name": tracker.latest_action_name,
+    }
+
+
+def _domain_is_empty(self: Any) -> bool:
+    """Domain.is_empty, answered once per domain.
+
+    Rasa asks it for every parsed message and answers by building an empty
+    Domain and comparing both as dicts. A loaded domain does not change.
+    """
+    cached = self.__dict__.get("_nw_is_empty")
+    if cached is None:
+        cached = self.__dict__["_nw_is_empty"] = _original_is_empty(self)
+    return cached
 
 
 # Shorter than the servers' idle timeout (Sanic: 5 s), so a pooled connection is
@@ -284,9 +326,8 @@ def turn_events(tracker: Any) -> list:
 def _lean_action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[Text, Any]:
     """RemoteAction._action_call_format with only the current turn's events."""
     import rasa
-    from rasa.shared.core.trackers import EventVerbosity
 
-    state = tracker.current_state(EventVerbosity.NONE)
+    state = tracker_state(tracker)
     state["events"] = [event.as_dict() for event in turn_events(tracker)]
     result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
               "version": rasa.__version__}
@@ -468,6 +509,7 @@ _original_combine_features = None
 _original_rasa_predict = None
 _original_graph_run = None
 _original_load_model = None
+_original_is_empty = None
 
 
 def _as_tensor(value: Any, dtype: Any) -> Any:
@@ -513,10 +555,11 @@ def _load_model_then_freeze(self: Any, *args: Any, **kwargs: Any) -> Any:
 def apply() -> None:
     """Install every fix above; safe to call more than once."""
     global _original_request, _original_rasa_predict, _original_graph_run, _original_combine_features
-    global _original_possible_keys, _original_load_model
+    global _original_possible_keys, _original_load_model, _original_is_empty
     import importlib
 
     from rasa.core.agent import Agent
+    from rasa.shared.core.domain import Domain
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
@@ -541,6 +584,9 @@ def apply() -> None:
     if _original_load_model is None:
         _original_load_model = Agent.load_model
         Agent.load_model = _load_model_then_freeze  # type: ignore[assignment]
+    if _original_is_empty is None:
+        _original_is_empty = Domain.is_empty
+        Domain.is_empty = _domain_is_empty  # type: ignore[assignment]
     for name in LOG_ONLY_DEEPCOPY_MODULES:
         importlib.import_module(name).copy = _LOG_ONLY_COPY
     Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]

@@ -270,3 +270,45 @@ def test_objects_are_frozen_right_after_the_model_loads(monkeypatch):
     monkeypatch.setattr(speedups, "freeze_startup_objects", lambda: calls.append(("freeze",)))
     assert Agent.load_model(object.__new__(Agent), "models/x.tar.gz") == "ok"
     assert calls == [("load", "models/x.tar.gz"), ("freeze",)]
+
+
+def _trackers_in_every_state():
+    """Trackers without a form, with a running form (trigger message with a full
+    parse result), an interrupted and rejected form, paused, and empty."""
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop,
+                                         ConversationPaused, SlotSet, UserUttered)
+    from rasa.shared.core.slots import AnySlot, TextSlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    slots = [TextSlot("region", mappings=[{}]), AnySlot("kit_household", mappings=[{}]),
+             TextSlot("requested_slot", mappings=[{}])]
+    parse = {"intent": {"name": "ask_kit", "confidence": 0.99},
+             "intent_ranking": [{"name": "ask_kit", "confidence": 0.99}, {"name": "greet", "confidence": 0.01}],
+             "entities": [{"entity": "risk", "value": "storm", "start": 0, "end": 5}],
+             "text_tokens": [(0, 2), (3, 6)], "metadata": {"region": "VR19"}}
+    start = [ActionExecuted("action_listen"), UserUttered("noodpakket", parse, parse["entities"], input_channel="rest")]
+    form = start + [ActionExecuted("noodpakket_form"), ActiveLoop("noodpakket_form"),
+                    SlotSet("kit_household", {"adults": 2}), SlotSet("requested_slot", "kit_budget"),
+                    ActionExecuted("action_listen"), UserUttered("bedankt", {"intent": {"name": "thank"}})]
+    rejected = form + [ActionExecutionRejected("noodpakket_form"), ActionExecuted("utter_thank")]
+    return [DialogueStateTracker.from_events("s", events, slots=slots)
+            for events in ([], start, form, rejected, form + [ConversationPaused()])]
+
+
+def test_tracker_state_is_rasas_current_state_without_events():
+    from rasa.shared.core.trackers import EventVerbosity
+
+    trackers = _trackers_in_every_state()
+    assert any(t.active_loop for t in trackers) and any(not t.active_loop for t in trackers)
+    for tracker in trackers:
+        assert speedups.tracker_state(tracker) == tracker.current_state(EventVerbosity.NONE)
+
+
+def test_domain_emptiness_is_rasas_answer():
+    from rasa.shared.core.domain import Domain
+
+    assert Domain.is_empty is speedups._domain_is_empty
+    for domain in (Domain.empty(), Domain.from_yaml('version: "3.1"\nintents: [greet]')):
+        assert domain.is_empty() == speedups._original_is_empty(domain)
+        assert domain.is_empty() == speedups._original_is_empty(domain)  # the cached answer too
+    assert Domain.empty().is_empty() and not Domain.from_yaml('version: "3.1"\nintents: [greet]').is_empty()
