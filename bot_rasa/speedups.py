@@ -554,8 +554,6 @@ def _load_model_then_freeze(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 def apply() -> None:
     """Install every fix above; safe to call more than once."""
-    global _original_request, _original_rasa_predict, _original_graph_run, _original_combine_features
-    global _original_possible_keys, _original_load_model, _original_is_empty
     import importlib
 
     from rasa.core.agent import Agent
@@ -566,27 +564,19 @@ def apply() -> None:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.utils.tensorflow.models import RasaModel
 
-    if _original_request is None:
-        _original_request = EndpointConfig.request
-        EndpointConfig.request = _pooled_request  # type: ignore[assignment]
-    if _original_rasa_predict is None:
-        _original_rasa_predict = RasaModel._rasa_predict
-        RasaModel._rasa_predict = _flat_rasa_predict  # type: ignore[assignment]
-    if _original_graph_run is None:
-        _original_graph_run = DaskGraphRunner.run
-        DaskGraphRunner.run = _graph_run_with_cached_schema  # type: ignore[assignment]
-    if _original_combine_features is None:
-        _original_combine_features = Message._combine_features
-        Message._combine_features = staticmethod(_combine_features)  # type: ignore[assignment]
-    if _original_possible_keys is None:
-        _original_possible_keys = RulePolicy._get_possible_keys
-        RulePolicy._get_possible_keys = _possible_rule_keys  # type: ignore[assignment]
-    if _original_load_model is None:
-        _original_load_model = Agent.load_model
-        Agent.load_model = _load_model_then_freeze  # type: ignore[assignment]
-    if _original_is_empty is None:
-        _original_is_empty = Domain.is_empty
-        Domain.is_empty = _domain_is_empty  # type: ignore[assignment]
+    replacements = (  # (owner, attribute, ours, module global that keeps Rasa's own)
+        (EndpointConfig, "request", _pooled_request, "_original_request"),
+        (RasaModel, "_rasa_predict", _flat_rasa_predict, "_original_rasa_predict"),
+        (DaskGraphRunner, "run", _graph_run_with_cached_schema, "_original_graph_run"),
+        (Message, "_combine_features", staticmethod(_combine_features), "_original_combine_features"),
+        (RulePolicy, "_get_possible_keys", _possible_rule_keys, "_original_possible_keys"),
+        (Agent, "load_model", _load_model_then_freeze, "_original_load_model"),
+        (Domain, "is_empty", _domain_is_empty, "_original_is_empty"),
+    )
+    for owner, attribute, ours, original in replacements:
+        if globals()[original] is None:  # only once, so a second apply() keeps Rasa's version
+            globals()[original] = getattr(owner, attribute)
+            setattr(owner, attribute, ours)
     for name in LOG_ONLY_DEEPCOPY_MODULES:
         importlib.import_module(name).copy = _LOG_ONLY_COPY
     Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]

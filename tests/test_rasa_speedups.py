@@ -312,3 +312,13 @@ def test_domain_emptiness_is_rasas_answer():
         assert domain.is_empty() == speedups._original_is_empty(domain)
         assert domain.is_empty() == speedups._original_is_empty(domain)  # the cached answer too
     assert Domain.empty().is_empty() and not Domain.from_yaml('version: "3.1"\nintents: [greet]').is_empty()
+
+
+def test_applying_twice_keeps_rasas_own_functions():
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    speedups.apply()
+    assert RulePolicy._get_possible_keys is speedups._possible_rule_keys
+    assert speedups._original_possible_keys is not speedups._possible_rule_keys
+    assert speedups._original_possible_keys.__module__ == "rasa.core.policies.rule_policy"
+    assert speedups._original_load_model.__module__ == "rasa.core.agent"
