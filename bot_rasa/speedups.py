@@ -48,7 +48,10 @@ A fourth round:
 - RulePolicy tries only the rules that can match the current previous action
   (_RuleIndex);
 - the tracker state for action/NLG calls no longer deep-copies the active
-  loop (tracker_state), and Domain.is_empty is answered once per domain.
+  loop (tracker_state), and Domain.is_empty is answered once per domain;
+- a form coming back after a digression ("bedankt" while it asks something)
+  is not validated a second time with the same inputs after the first
+  validation of that message said nothing (_validate_if_required).
 """
 from __future__ import annotations
 
@@ -510,6 +513,8 @@ _original_rasa_predict = None
 _original_graph_run = None
 _original_load_model = None
 _original_is_empty = None
+_original_validate_slots = None
+_original_validate_if_required = None
 
 
 def _as_tensor(value: Any, dtype: Any) -> Any:
@@ -552,10 +557,49 @@ def _load_model_then_freeze(self: Any, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+async def _validate_slots_remembering(self: Any, slot_candidates: Dict[Text, Any], tracker: Any, domain: Any,
+                                      output_channel: Any, nlg: Any) -> list:
+    events = await _original_validate_slots(self, slot_candidates, tracker, domain, output_channel, nlg)
+    # What the validation said for this message (see _validate_if_required). Kept on
+    # the message event: Rasa gives every action run its own copy of the tracker,
+    # and the copies share the event objects.
+    message = tracker.latest_message
+    if message is not None:
+        message.__dict__["_nw_validated"] = (self.name(), bool(slot_candidates), bool(events))
+    return events
+
+
+async def _validate_if_required(self: Any, tracker: Any, domain: Any, output_channel: Any, nlg: Any) -> list:
+    """FormAction._validate_if_required, without asking the validator the same question twice.
+
+    When a form comes back after a digression ("bedankt" while the form asks
+    something), Rasa calls its validation action again with no new values.
+    If, earlier in this turn, the validation of this same message got no
+    values, answered nothing at all, and so the form was rejected, and no slot
+    has been set since, the question is the same and so is the answer:
+    nothing. Any other case goes to Rasa's own method.
+    """
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecutionRejected, SlotSet, UserUttered
+
+    returning = tracker.active_loop and not (
+        tracker.latest_action_name == ACTION_LISTEN_NAME and not tracker.is_active_loop_interrupted)
+    message = tracker.latest_message
+    said = message.__dict__.get("_nw_validated") if message is not None else None
+    if returning and said == (self.name(), False, False):
+        for event in reversed(tracker.events):
+            if isinstance(event, ActionExecutionRejected) and event.action_name == self.name():
+                return []  # rejected this turn, nothing set since
+            if isinstance(event, (SlotSet, UserUttered)):
+                break
+    return await _original_validate_if_required(self, tracker, domain, output_channel, nlg)
+
+
 def apply() -> None:
     """Install every fix above; safe to call more than once."""
     import importlib
 
+    from rasa.core.actions.forms import FormAction
     from rasa.core.agent import Agent
     from rasa.shared.core.domain import Domain
     from rasa.engine.runner.dask import DaskGraphRunner
@@ -572,6 +616,8 @@ def apply() -> None:
         (RulePolicy, "_get_possible_keys", _possible_rule_keys, "_original_possible_keys"),
         (Agent, "load_model", _load_model_then_freeze, "_original_load_model"),
         (Domain, "is_empty", _domain_is_empty, "_original_is_empty"),
+        (FormAction, "validate_slots", _validate_slots_remembering, "_original_validate_slots"),
+        (FormAction, "_validate_if_required", _validate_if_required, "_original_validate_if_required"),
     )
     for owner, attribute, ours, original in replacements:
         if globals()[original] is None:  # only once, so a second apply() keeps Rasa's version

@@ -54,3 +54,12 @@ def test_a_question_inside_the_form_is_answered_and_the_form_continues(chat):
     resident.say_text("ik woon alleen")
     reply = resident.say_text("bedankt")
     assert "graag gedaan" in reply.lower() and asks(reply, BUDGET_QUESTION), reply
+
+
+def test_a_risk_question_inside_the_form_gets_advice_and_the_form_continues(chat):
+    resident = chat()
+    resident.say_text("noodpakket")
+    assert asks(resident.say_text("2 volwassenen"), BUDGET_QUESTION)
+    reply = resident.say_text("wat moet ik doen bij storm")
+    assert "storm" in reply.lower() and asks(reply, BUDGET_QUESTION), reply
+    assert asks(resident.say_text("30 euro"), NEEDS_QUESTION)
