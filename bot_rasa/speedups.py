@@ -56,6 +56,7 @@ A fourth round:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import types
@@ -172,8 +173,6 @@ def tracker_state(tracker: Any) -> Dict[Text, Any]:
     is only encoded as JSON for the action server or the NLG endpoint, so the
     same values without a copy give the same body.
     """
-    import dataclasses
-
     loop = tracker.active_loop
     events = tracker.events
     return {

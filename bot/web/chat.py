@@ -18,7 +18,7 @@ from aiohttp import ClientConnectorError, ClientError, web
 from bot import context as ctx
 from bot.render import Renderer, split_bubbles
 from bot.risks import get_risk, match_risk
-from bot.safety import danger_risk, is_acute_danger
+from bot.safety import find_danger
 from bot.web.errors import json_error
 from bot.web.routing import ReplicaRouter, ReplicaSlots
 
@@ -171,19 +171,19 @@ async def chat(request: web.Request) -> web.Response:
         return json_error(429, "too many messages, wait a minute")
 
     renderer: Renderer = app["renderer"]
-    danger = is_acute_danger(message)
+    found = find_danger(message)  # once per message: it is the costliest check here
+    danger = found is not None
     try:
         messages = to_messages(await ask_rasa(app, session_id, message, region))
     except (ClientError, asyncio.TimeoutError, ValueError) as exc:
         logger.warning("rasa unavailable (%s); answering in degraded mode", type(exc).__name__)
-        key = danger_risk(message) or match_risk(message)
+        key = (found and found.risk) or match_risk(message)
         messages = render_messages(renderer, "utter_degraded", region, {"danger": danger, **risk_arguments(key, "tijdens")})
         if key:
             messages += render_messages(renderer, "utter_risk_advice", region, risk_arguments(key, "tijdens"))
 
     if danger and not (messages and messages[0]["text"].lower().startswith(EMERGENCY_PREFIX)):
-        key = danger_risk(message)
-        messages = render_messages(renderer, "utter_emergency", region, risk_arguments(key, "tijdens")) + messages
+        messages = render_messages(renderer, "utter_emergency", region, risk_arguments(found.risk, "tijdens")) + messages
     if not messages:
         messages = [{"text": renderer.safe_default}]
     return web.json_response({"session_id": session_id, "messages": messages})
