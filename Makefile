@@ -15,13 +15,13 @@ model: setup
 	@$(PY) scripts/ensure_model.py
 
 run: model
-	@$(PY) -m bot.stack
+	@$(PY) -m bot.ops.stack
 
 test: setup
 	@bash scripts/setup_test_deps.sh
 	@$(PY) scripts/ensure_model.py
 	@$(RASA) data validate --data data/nlu data/rules data/stories --quiet
-	@$(RASA) test core --stories tests/stories --model models/$$($(PY) -c 'from bot.stack import latest_model; print(latest_model().name)') --fail-on-prediction-errors --out results/core --quiet
+	@$(PY) -m bot_rasa.launch test core --stories tests/stories --model models/$$($(PY) -c 'from bot.ops.stack import latest_model; print(latest_model().name)') --fail-on-prediction-errors --out results/core --quiet
 	@$(PY) -m pytest tests -q
 
 bench: model

@@ -5,20 +5,16 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
-from bot.context import valid_region
+from bot.core.regions import choose_region
 
 
 def current_region(tracker: Tracker) -> Optional[str]:
-    """The region the resident gave (slot) wins over the embedding site's region."""
-    region = valid_region(tracker.get_slot("region"))
-    if region:
-        return region
-    metadata: Any = (tracker.latest_message or {}).get("metadata") or {}
-    region = valid_region(metadata.get("region")) if isinstance(metadata, dict) else None
-    if region:
-        return region
-    started = tracker.get_slot("session_started_metadata")
-    return valid_region(started.get("region")) if isinstance(started, dict) else None
+    """The conversation's region, by the one rule in bot.core.regions."""
+    return choose_region(
+        slot=tracker.get_slot("region"),
+        message_metadata=(tracker.latest_message or {}).get("metadata"),
+        session_metadata=tracker.get_slot("session_started_metadata"),
+    )
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -1,6 +1,6 @@
 """Core actions: acute danger and "not understood".
 
-Thin on purpose: bot.safety decides what kind of danger it is, bot.risks
+Thin on purpose: bot.core.safety decides what kind of danger it is, bot.core.risks
 supplies the advice, templates/utter_emergency.j2 and utter_fallback.j2 hold
 the words.
 """
@@ -13,11 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_text
-from bot import risks, safety
-
-# Only what the template shows; sources and synonyms stay out of the tracker.
-RISK_FIELDS = ("key", "title", "tijdens")
-
+from bot.core import risks, safety
 
 def _entity_risk(tracker: Tracker) -> Optional[str]:
     for entity in (tracker.latest_message or {}).get("entities") or []:
@@ -48,10 +44,9 @@ def emergency_details(tracker: Tracker) -> tuple[Optional[str], Optional[str]]:
 
 
 def emergency_response(dispatcher: CollectingDispatcher, kind: Optional[str], key: Optional[str]) -> List[EventType]:
-    risk = risks.get_risk(key) if key else None
-    payload = {field: risk[field] for field in RISK_FIELDS} if risk else None
-    dispatcher.utter_message(response="utter_emergency", danger=kind, risk=payload)
-    return [SlotSet("risk", key)] if payload else []
+    arguments = safety.emergency_arguments(kind, key)
+    dispatcher.utter_message(response="utter_emergency", **arguments)
+    return [SlotSet("risk", key)] if arguments["risk"] else []
 
 
 class ActionEmergency(Action):

@@ -1,7 +1,7 @@
-"""Noodpakket actions: tracker -> bot.household / bot.kit -> slots and responses.
+"""Noodpakket actions: tracker -> bot.core.household / bot.core.kit -> slots and responses.
 
 - validate_noodpakket_form: reads household, budget and needs from the latest
-  message text (bot.household), so one message can fill several slots and the
+  message text (bot.core.household), so one message can fill several slots and the
   form only asks what is missing. A later message can correct an earlier answer
   ("nee, drie kinderen"). When a message is no answer at all (a risk question,
   a greeting), it fills nothing, so Rasa rejects the form for this turn and the
@@ -10,7 +10,7 @@
   form runs: earlier answers are dropped and only what this message says counts.
   (Doing this in the validation Rasa runs anyway when the form starts saves a
   separate reset action, a policy prediction and a second validation call.)
-- action_kit_plan: builds the plan (bot.kit) and utters utter_kit_plan with it.
+- action_kit_plan: builds the plan (bot.core.kit) and utters utter_kit_plan with it.
 The words live in templates/; this module passes data only. Message text is
 never logged (privacy).
 """
@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import current_region, latest_text
-from bot import household, kit
+from bot.core import household, kit
 
 FORM_NAME = "noodpakket_form"
 # Intents that mean "this was meant as an answer": when we cannot read it, we say
@@ -184,7 +184,7 @@ class ValidateNoodpakketForm(FormValidationAction):
         return {"kit_needs": [n for n in value if n in kit.known_needs()]}
 
 
-def plan_from_slots(tracker: Tracker) -> Optional[Dict[str, Any]]:
+def plan_from_slots(tracker: Tracker) -> Optional[kit.Plan]:
     """The plan for the slots, or None if they do not make a valid household."""
     counts = tracker.get_slot("kit_household")
     if not isinstance(counts, dict):
@@ -212,5 +212,5 @@ class ActionKitPlan(Action):
         if plan is None:
             dispatcher.utter_message(response="utter_kit_household_unclear")
             return [SlotSet("kit_household", None)]
-        dispatcher.utter_message(response="utter_kit_plan", plan=plan)
+        dispatcher.utter_message(response="utter_kit_plan", plan=plan.as_dict())
         return []

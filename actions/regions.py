@@ -1,4 +1,4 @@
-"""Region actions: tracker -> bot.regions -> slots `gemeente` / `region` + responses.
+"""Region actions: tracker -> bot.core.regions -> slots `gemeente` / `region` + responses.
 
 - validate_region_form: the domain fills `gemeente` with the raw entity value
   (or, while the form asks, the raw text). This action turns it into the
@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import current_region, latest_text
-from bot import regions
+from bot.core import regions
 
 FORM_NAME = "region_form"
 # Intents that mean "not an answer to 'which gemeente?'". While the form asks,

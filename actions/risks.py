@@ -1,6 +1,6 @@
-"""Risk questions: tracker -> bot.risks -> utter_risk_advice / utter_risk_menu + slots.
+"""Risk questions: tracker -> bot.core.risks -> utter_risk_advice / utter_risk_menu + slots.
 
-Thin on purpose: which risk and which phase is decided in bot.risks, the
+Thin on purpose: which risk and which phase is decided in bot.core.risks, the
 words are in templates/utter_risk_advice.j2 and templates/utter_risk_menu.j2.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_text
-from bot import risks
+from bot.core import risks
 
 # What the template needs; synonyms and sources stay out of the tracker.
 TEMPLATE_FIELDS = ("key", "title", "voor", "tijdens", "na")

@@ -2,7 +2,7 @@
 
 DIET extracts the words residents use, typos included ("stroomstorng");
 EntitySynonymMapper only knows exact synonyms. This component, placed after
-EntitySynonymMapper, maps what is left with bot.risks (the same rules the
+EntitySynonymMapper, maps what is left with bot.core.risks (the same rules the
 actions use), drops risk values that match no key, and normalises `phase`
 to voor/tijdens/na. When DIET found no risk in a risk question or an
 emergency, the text itself is searched, so "de sirene gaat" still carries
@@ -23,7 +23,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import risks
+from bot.core import risks
 
 PROCESSOR = "RiskEntityNormalizer"
 

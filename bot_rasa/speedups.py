@@ -9,7 +9,7 @@ validator, so behaviour (which replies are rejected, and the error
 message) is unchanged.
 
 The NLG request also carried every event of the conversation, which grows
-each turn; bot/nlg_server.py reads only slots and the latest message, so we
+each turn; bot/nlg/server.py reads only slots and the latest message, so we
 send the tracker state without the event list.
 
 A second profile (20 residents, docs/performance.md) showed more wasted
@@ -44,7 +44,7 @@ A third round (cProfile of Rasa handling whole conversations in-process):
 A fourth round:
 - a full garbage collection walked the whole loaded model (~0.6 s, all
   residents on the replica waiting); objects alive after the model has loaded
-  are frozen (bot/memory.py), see _load_model_then_freeze;
+  are frozen (bot/ops/memory.py), see _load_model_then_freeze;
 - RulePolicy tries only the rules that can match the current previous action
   (_RuleIndex);
 - the tracker state for action/NLG calls no longer deep-copies the active
@@ -73,7 +73,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, ClientResponseError, EndpointConfig, concat_url
 
-from bot.memory import freeze_startup_objects
+from bot.ops.memory import freeze_startup_objects
 
 
 def _checked_validator(schema: Dict[Text, Any]) -> Any:

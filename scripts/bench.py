@@ -28,7 +28,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.stack import Stack, latest_model  # noqa: E402
+from bot.ops.stack import Stack, latest_model  # noqa: E402
 
 CONVERSATION = [
     "hallo",

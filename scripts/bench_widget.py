@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
-from bot.stack import free_port  # noqa: E402
-from bot.web import cors, widget  # noqa: E402
+from bot.ops.stack import free_port  # noqa: E402
+from bot.gateway import cors, widget  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -32,7 +32,7 @@ def main() -> int:
     name = f"nw-{inputs_hash()}"
     model = ROOT / "models" / f"{name}.tar.gz"
     if model.exists():
-        model.touch()  # newest model = the one bot.stack picks
+        model.touch()  # newest model = the one bot.ops.stack picks
         print(f"Model is up to date: {model.relative_to(ROOT)}")
         return 0
     print("Training data changed: training the model (a few minutes)...", flush=True)

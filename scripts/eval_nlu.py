@@ -6,7 +6,7 @@ Targets (risk questions, issue 2): intent accuracy >= 0.95, risk-entity accuracy
 
 The entity is scored as the contract defines it: the `risk` value that
 /model/parse returns must be one of the 16 keys and the expected one. The
-value after bot.risks normalisation (what the actions use) is reported too.
+value after bot.core.risks normalisation (what the actions use) is reported too.
 
     python scripts/eval_nlu.py --url http://127.0.0.1:5005      # a running Rasa (--enable-api)
     python scripts/eval_nlu.py --model models/                   # load the newest model in-process
@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import risks  # noqa: E402
+from bot.core import risks  # noqa: E402
 
 DEFAULT_HELDOUT = ROOT / "tests" / "nlu" / "risks_heldout.yml"
 DEFAULT_REPORT = ROOT / "docs" / "nlu.md"
@@ -229,7 +229,7 @@ def report_section(result: Result, heldout: Path, source: str) -> str:
         f"{mark(result.entity_accuracy >= TARGET_ENTITY)} |",
         f"| risk questions classified as `emergency` | {result.emergency} | {TARGET_EMERGENCY} | "
         f"{mark(result.emergency <= TARGET_EMERGENCY)} |",
-        f"| risk after bot.risks normalisation (what the actions use) | {result.entity_accuracy_normalised:.3f} | info | |",
+        f"| risk after bot.core.risks normalisation (what the actions use) | {result.entity_accuracy_normalised:.3f} | info | |",
         f"| phase-entity accuracy (ask_phase) | {result.phase_accuracy:.3f} | info | |",
         "",
     ]

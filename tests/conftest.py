@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from bot.stack import Stack, latest_model
+from bot.ops.stack import Stack, latest_model
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from actions.core import ActionEmergency, ActionFallback
-from bot import readability as rb
-from bot.context import template_context
-from bot.render import Renderer, split_bubbles
+from bot.texts import readability as rb
+from bot.texts.context import template_context
+from bot.texts.render import Renderer, split_bubbles
 
 CORE_TEMPLATES = [
     "utter_greet", "utter_goodbye", "utter_thank", "utter_bot_challenge", "utter_capabilities",
@@ -98,15 +98,15 @@ async def test_emergency_fire_tells_to_get_out_before_calling(renderer):
     text = render_message(renderer, messages[0]).text
     assert text.splitlines()[0] == "Bel 112 zodra je buiten bent. Ga nu eerst naar buiten."
     # The fire advice lines come from data/knowledge/risks.yml via the action.
-    from bot.risks import get_risk
+    from bot.core.risks import get_risk
     assert get_risk("brand")["tijdens"][0] in text
 
 
 async def test_emergency_violence_gives_non_urgent_police_number(renderer):
     messages, _ = await run(ActionEmergency(), make_tracker("er zijn inbrekers in ons huis"))
     text = render_message(renderer, messages[0]).text
-    from bot.context import national_channels
-    assert national_channels()["channels"]["politie"]["number"] in text
+    from bot.core.regions import national_channels
+    assert national_channels()["politie"]["number"] in text
 
 
 # --- action_fallback ------------------------------------------------------------
@@ -155,9 +155,9 @@ def test_core_templates_render_b1(renderer, name, label, region, extra):
 
 @pytest.mark.parametrize("kind", DANGER_KINDS)
 def test_emergency_template_for_every_danger_kind(renderer, kind):
-    from bot import safety
-    from bot.knowledge import load_yaml
-    from bot.risks import get_risk
+    from bot.core import safety
+    from bot.core.knowledge import load_yaml
+    from bot.core.risks import get_risk
 
     rule = next((d for d in load_yaml(safety.PHRASES_FILE)["dangers"] if d["kind"] == kind), None)
     risk = get_risk(rule["risk"]) if rule and rule.get("risk") else None
@@ -171,8 +171,8 @@ def test_emergency_template_for_every_danger_kind(renderer, kind):
 
 
 def test_every_danger_kind_in_the_data_is_covered_by_the_tests():
-    from bot import safety
-    from bot.knowledge import load_yaml
+    from bot.core import safety
+    from bot.core.knowledge import load_yaml
 
     kinds = {d["kind"] for d in load_yaml(safety.PHRASES_FILE)["dangers"]}
     assert kinds == set(DANGER_KINDS) - {None}

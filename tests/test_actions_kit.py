@@ -10,8 +10,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.kit import ActionKitPlan, ValidateNoodpakketForm
-from bot.context import template_context
-from bot.render import Renderer
+from bot.texts.context import template_context
+from bot.texts.render import Renderer
 
 DOMAIN = {
     "forms": {"noodpakket_form": {"required_slots": ["kit_household", "kit_budget", "kit_needs"]}},
@@ -158,14 +158,14 @@ async def test_plan_for_family_on_fifty_euro(renderer):
 
 
 async def test_plan_uses_region_radio(renderer, monkeypatch):
-    import bot.context as context_module
-    monkeypatch.setattr(context_module, "region_info",
+    import bot.core.kit as kit_module
+    monkeypatch.setattr(kit_module, "get_region",
                         lambda code: {"code": code, "radio": {"name": "Omroep Zeeland", "fm": "87.9"}})
     messages, _ = await run_plan({"kit_household": {"adults": 1}, "kit_budget": 0.0, "kit_needs": []},
                                  metadata={"region": "VR19"})
     plan = messages[0]["plan"]
     assert plan["region"] == "VR19"
-    text = renderer.render("utter_kit_plan", {"plan": plan, "region": None}).text
+    text = renderer.render("utter_kit_plan", template_context({}, None, {"plan": plan})).text
     assert "Omroep Zeeland op FM 87.9" in text
 
 
@@ -175,7 +175,7 @@ async def test_plan_with_baby_pet_and_medication(renderer):
     plan = messages[0]["plan"]
     ids = {i["id"] for i in plan["items"]}
     assert {"babyvoeding", "luiers", "dierenvoer", "pillendoos"} <= ids
-    text = renderer.render("utter_kit_plan", {"plan": plan, "region": None}).text
+    text = renderer.render("utter_kit_plan", template_context({}, None, {"plan": plan})).text
     assert "medicijnen" in text and "Babyvoeding" in text
 
 

@@ -5,7 +5,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 
 from actions.risks import ActionPhaseAdvice, ActionRiskAdvice
-from bot import risks
+from bot.core import risks
 
 
 
@@ -97,7 +97,7 @@ async def test_phase_with_junk_risk_slot_gets_the_menu():
 
 def test_action_names_are_in_the_domain():
     import yaml
-    from bot.knowledge import ROOT
+    from bot.core.knowledge import ROOT
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert ActionRiskAdvice().name() in domain["actions"]
     assert ActionPhaseAdvice().name() in domain["actions"]
@@ -110,7 +110,7 @@ def test_action_names_are_in_the_domain():
 ])
 async def test_action_kwargs_render_with_the_templates(text, intent, entities):
     """What the action sends must be enough for the NLG templates (strict: no undefined variables)."""
-    from bot.render import Renderer
+    from bot.texts.render import Renderer
     messages, _ = await run(ActionRiskAdvice(), make_tracker(text, intent, entities))
     renderer = Renderer(strict=True)
     for message in messages:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.stack import Stack
+from bot.ops.stack import Stack
 from tests.conftest import get_json, post_json
 
 pytestmark = pytest.mark.stack

@@ -1,11 +1,11 @@
-"""Parsing household, budget and needs from free Dutch (bot/household.py)."""
+"""Parsing household, budget and needs from free Dutch (bot/core/household.py)."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.household import number_word, parse_budget, parse_household, parse_needs
+from bot.core.household import number_word, parse_budget, parse_household, parse_needs
 
 
 def hh(adults=0, children=0, babies=0, pets=0):

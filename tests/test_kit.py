@@ -1,4 +1,4 @@
-"""The noodpakket planner (bot/kit.py): properties over random households and budgets,
+"""The noodpakket planner (bot/core/kit.py): properties over random households and budgets,
 plus concrete cases for babies, pets, medication and large households."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import kit
-from bot.knowledge import load_yaml
+from bot.core import kit
+from bot.core.knowledge import load_yaml
 
 DATA = load_yaml("noodpakket.yml")
 ITEM_BY_ID = {item["id"]: item for item in DATA["items"]}
@@ -30,7 +30,7 @@ days_values = st.integers(1, 30)
 
 
 def plan(household, budget, days=3, needs=()):
-    return kit.plan_for(**household, budget_eur=budget, days=days, needs=needs)
+    return kit.plan_for(**household, budget_eur=budget, days=days, needs=needs).as_dict()
 
 
 def cents(value: float) -> int:
@@ -233,8 +233,8 @@ def test_budget_covers_everything():
 
 
 def test_radio_frequency_from_region(monkeypatch):
-    monkeypatch.setattr(kit.ctx, "region_info", lambda code: {"code": code, "radio": {"name": "Omroep Test", "fm": "93.1"}})
-    result = kit.plan_for(adults=1, budget_eur=0, region="VR09")
+    monkeypatch.setattr(kit, "get_region", lambda code: {"code": code, "radio": {"name": "Omroep Test", "fm": "93.1"}})
+    result = kit.plan_for(adults=1, budget_eur=0, region="VR09").as_dict()
     radio_action = {a["id"]: a["text"] for a in result["free_actions"]}["radio_frequentie"]
     assert "Omroep Test" in radio_action and "93.1" in radio_action
     assert result["radio"] == {"name": "Omroep Test", "fm": "93.1"}
@@ -243,24 +243,34 @@ def test_radio_frequency_from_region(monkeypatch):
 @pytest.mark.parametrize("region_info", [
     lambda code: None,
     lambda code: {"code": code},
-    lambda code: (_ for _ in ()).throw(RuntimeError("regions broken")),
 ])
 def test_radio_falls_back_when_region_unknown(monkeypatch, region_info):
-    monkeypatch.setattr(kit.ctx, "region_info", region_info)
-    result = kit.plan_for(adults=1, budget_eur=0, region="VR09")
+    monkeypatch.setattr(kit, "get_region", region_info)
+    result = kit.plan_for(adults=1, budget_eur=0, region="VR09").as_dict()
     text = {a["id"]: a["text"] for a in result["free_actions"]}["radio_frequentie"]
     assert "denkvooruit.nl/radio" in text
     assert result["radio"] is None
 
 
+def test_a_broken_regions_module_is_not_hidden(monkeypatch):
+    # No optional-import seam: a fault in the region data must fail loudly, not
+    # quietly drop the radio from every plan.
+    def broken(code):
+        raise RuntimeError("regions broken")
+
+    monkeypatch.setattr(kit, "get_region", broken)
+    with pytest.raises(RuntimeError, match="regions broken"):
+        kit.plan_for(adults=1, budget_eur=0, region="VR09")
+
+
 def test_radio_without_frequency(monkeypatch):
-    monkeypatch.setattr(kit.ctx, "region_info", lambda code: {"radio": {"name": "RTV Noord", "fm": None}})
-    text = {a["id"]: a["text"] for a in kit.plan_for(adults=1, budget_eur=0, region="VR01")["free_actions"]}["radio_frequentie"]
+    monkeypatch.setattr(kit, "get_region", lambda code: {"radio": {"name": "RTV Noord", "fm": None}})
+    text = {a["id"]: a["text"] for a in kit.plan_for(adults=1, budget_eur=0, region="VR01").as_dict()["free_actions"]}["radio_frequentie"]
     assert "RTV Noord" in text and "denkvooruit.nl/radio" in text and "None" not in text
 
 
 def test_checklist_url_round_trips_the_household():
-    result = kit.plan_for(adults=2, children=1, babies=1, pets=3, budget_eur=12.5, days=4, needs=["medicijnen", "zicht"])
+    result = kit.plan_for(adults=2, children=1, babies=1, pets=3, budget_eur=12.5, days=4, needs=["medicijnen", "zicht"]).as_dict()
     path, _, query = result["checklist_url"].partition("?")
     assert path == "/noodpakket/checklist"
     params = urllib.parse.parse_qs(query)
@@ -320,12 +330,12 @@ def test_defaults():
 
 
 def test_radio_from_the_real_regions_module():
-    from bot.context import region_info
+    from bot.core.regions import get_region
 
     for code in ("VR09", "VR19", "VR01"):
-        radio = (region_info(code) or {}).get("radio")
+        radio = (get_region(code) or {}).get("radio")
         assert radio and radio.get("name"), f"regions data lost the radio for {code}"
-        text = {a["id"]: a["text"] for a in kit.plan_for(adults=1, budget_eur=0, region=code)["free_actions"]}
+        text = {a["id"]: a["text"] for a in kit.plan_for(adults=1, budget_eur=0, region=code).as_dict()["free_actions"]}
         assert radio["name"] in text["radio_frequentie"]
         if radio.get("fm"):
             assert radio["fm"] in text["radio_frequentie"]
@@ -337,10 +347,11 @@ def test_radio_from_the_real_regions_module():
 @given(households, budgets, days_values, needs_lists)
 def test_plan_text_fits_chat_bubbles(household, budget, days, needs):
     from bot.redactie.validate import MAX_BUBBLE
-    from bot.render import Renderer, split_bubbles
+    from bot.texts.context import template_context
+    from bot.texts.render import Renderer, split_bubbles
 
     result = plan(household, budget, days, needs)
-    text = Renderer(strict=True).render("utter_kit_plan", {"plan": result, "region": None}).text
+    text = Renderer(strict=True).render("utter_kit_plan", template_context({}, None, {"plan": result})).text
     bubbles = split_bubbles(text)
     assert all(len(bubble) <= MAX_BUBBLE for bubble in bubbles), max(map(len, bubbles))
     assert f"{result['water_liters']} liter water" in text

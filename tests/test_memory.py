@@ -1,11 +1,11 @@
-"""bot/memory.py: start-up objects are left out of later garbage collections."""
+"""bot/ops/memory.py: start-up objects are left out of later garbage collections."""
 from __future__ import annotations
 
 import gc
 
 import pytest
 
-from bot.memory import freeze_startup_objects
+from bot.ops.memory import freeze_startup_objects
 
 
 @pytest.fixture

@@ -11,11 +11,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import kit
-from bot import readability as rb
-from bot.render import Renderer, split_bubbles
-from bot.web import noodpakket_api
-from bot.web.errors import error_middleware
+from bot.core import kit
+from bot.texts import readability as rb
+from bot.texts.context import template_context
+from bot.texts.render import Renderer, split_bubbles
+from bot.texts.replies import Replies
+from bot.gateway import noodpakket_api
+from bot.gateway.errors import error_middleware
 from tests.conftest import Chat, get_json, post_json
 
 FAMILY = {"adults": 2, "children": 2, "babies": 0, "pets": 0, "budget_eur": 50}
@@ -24,7 +26,7 @@ FAMILY = {"adults": 2, "children": 2, "babies": 0, "pets": 0, "budget_eur": 50}
 @pytest.fixture
 async def client():
     app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
-    app["renderer"] = Renderer(strict=True)
+    app["replies"] = Replies(Renderer(strict=True))
     noodpakket_api.setup(app)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -92,7 +94,8 @@ async def test_plan_for_family_of_four_on_fifty_euro(client):
     assert "ongeveer" in body["text"]
     assert body["checklist_url"].startswith("/noodpakket/checklist?")
     # The text is the bot's own template, rendered with this plan.
-    assert body["text"] == Renderer(strict=True).render("utter_kit_plan", {"plan": {k: v for k, v in body.items() if k != "text"}, "region": None}).text
+    assert body["text"] == Renderer(strict=True).render(
+        "utter_kit_plan", template_context({}, None, {"plan": {k: v for k, v in body.items() if k != "text"}})).text
 
 
 async def test_plan_text_is_b1(client):
@@ -175,7 +178,7 @@ async def test_checklist_page_shows_the_plan(client):
 
 
 async def test_checklist_escapes_html(client, monkeypatch):
-    monkeypatch.setattr(kit.ctx, "region_info", lambda code: {"radio": {"name": "<script>alert(1)</script>", "fm": "1"}})
+    monkeypatch.setattr(kit, "get_region", lambda code: {"radio": {"name": "<script>alert(1)</script>", "fm": "1"}})
     resp = await client.get("/noodpakket/checklist?adults=1&budget_eur=0&region=VR01")
     html = await resp.text()
     assert "<script>alert(1)</script>" not in html
@@ -286,7 +289,7 @@ def checklist_server():
     import asyncio
     import threading
 
-    from bot.stack import free_port
+    from bot.ops.stack import free_port
 
     port = free_port()
     loop = asyncio.new_event_loop()
@@ -295,7 +298,7 @@ def checklist_server():
 
     async def start():
         app = web.Application(middlewares=[error_middleware])
-        app["renderer"] = Renderer(strict=True)
+        app["replies"] = Replies(Renderer(strict=True))
         noodpakket_api.setup(app)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import readability as rb
-from bot import risks
-from bot.render import Renderer
+from bot.texts import readability as rb
+from bot.core import risks
+from bot.texts.render import Renderer
 
 
 # --- the functions themselves ----------------------------------------------------
@@ -96,7 +96,7 @@ def test_whole_risk_text_is_b1(key):
 @pytest.mark.parametrize("key", risks.RISK_KEYS)
 @pytest.mark.parametrize("region", REGIONS, ids=["national", "region"])
 def test_answer_ends_with_where_to_find_more_and_offers_other_phases(key, region):
-    from bot.render import split_bubbles
+    from bot.texts.render import split_bubbles
     for phase in risks.PHASES:
         out = RENDERER.render("utter_risk_advice", {"risk": risks.get_risk(key), "phase": phase, "region": region})
         bubbles = split_bubbles(out.text)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import knowledge
+from bot.core import knowledge
 from bot.redactie import accounts, audit, auth, editor, notices
 from bot.redactie.db import Database
 from bot.redactie.export import export
 from bot.redactie.store import SqliteTemplateStore
-from bot.render import Renderer
+from bot.texts.render import Renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"

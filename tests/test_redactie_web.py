@@ -9,7 +9,7 @@ import pytest
 from aiohttp import CookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import knowledge
+from bot.core import knowledge
 from bot.redactie import accounts, audit, auth
 from bot.redactie import web as redactie_web
 from bot.redactie.db import Database

@@ -7,9 +7,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import regions
-from bot.web import regio_api
-from bot.web.errors import error_middleware
+from bot.core import regions
+from bot.gateway import regio_api
+from bot.gateway.errors import error_middleware
 from tests.conftest import get_json
 
 REQUIRED = {"code", "name", "gemeente", "website", "alert_site", "radio"}

@@ -1,4 +1,4 @@
-"""bot.regions: the gemeente table, region facts and the forgiving lookup."""
+"""bot.core.regions: the gemeente table, region facts and the forgiving lookup."""
 from __future__ import annotations
 
 import csv
@@ -9,9 +9,9 @@ import unicodedata
 
 import pytest
 
-from bot import regions
-from bot.knowledge import KNOWLEDGE_DIR, ROOT, load_yaml
-from bot.regions import extract_gemeente, get_region, lookup_gemeente, normalize
+from bot.core import regions
+from bot.core.knowledge import KNOWLEDGE_DIR, ROOT, load_yaml
+from bot.core.regions import extract_gemeente, get_region, lookup_gemeente, normalize
 
 GEMEENTEN = regions.all_gemeenten()
 # Names that deliberately belong to more than one gemeente: the bot asks back.

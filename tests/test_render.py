@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
-from bot.render import Renderer, make_environment, money, join_nl, parse_output, split_bubbles
+from bot.texts.jinja import join_nl, money
+from bot.texts.jinja import text_environment as make_environment
+from bot.texts.render import Renderer, parse_output, split_bubbles
 
 
 @pytest.fixture
@@ -94,7 +96,7 @@ def test_buttons_and_bubbles():
 
 
 def test_every_repository_template_compiles():
-    from bot.knowledge import TEMPLATES_DIR
+    from bot.core.knowledge import TEMPLATES_DIR
 
     env = make_environment()
     files = list(TEMPLATES_DIR.rglob("*.j2"))

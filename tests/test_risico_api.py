@@ -5,9 +5,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import risks
-from bot.web import risico_api
-from bot.web.errors import error_middleware
+from bot.core import risks
+from bot.gateway import risico_api
+from bot.gateway.errors import error_middleware
 from tests.conftest import get_json
 
 REQUIRED = {"key", "title", "voor", "tijdens", "na", "sources"}
@@ -143,7 +143,7 @@ def test_chat_phase_switch_without_naming_the_risk(stack, first, key, phase, fol
 @pytest.mark.stack
 def test_chat_region_points_to_the_regional_broadcaster(stack):
     from tests.conftest import Chat
-    from bot.regions import get_region
+    from bot.core.regions import get_region
     region = get_region("VR19")
     answer = Chat(stack.gateway, region="VR19").say("wat moet ik doen bij een stroomstoring")
     assert region["radio"]["name"] in _joined(answer)

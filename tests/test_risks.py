@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot import risks
-from bot.knowledge import load_yaml
+from bot.core import risks
+from bot.core.knowledge import load_yaml
 
 CONTRACT_KEYS = (
     "stroomstoring overstroming storm hitte winterweer natuurbrand brand gevaarlijke_stoffen "

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from bot.web.routing import PURGE_EVERY_SECONDS, FifoLimit, ReplicaRouter, ReplicaSlots
+from bot.gateway.routing import PURGE_EVERY_SECONDS, FifoLimit, ReplicaRouter, ReplicaSlots
 
 URLS = ("http://127.0.0.1:5005", "http://127.0.0.1:5006")
 
@@ -17,7 +17,7 @@ async def fake_rasa(webhook):
     """A stand-in for Rasa's REST channel on a free port; yields its base URL."""
     from aiohttp import web
 
-    from bot.stack import free_port
+    from bot.ops.stack import free_port
 
     fake = web.Application()
     fake.router.add_post("/webhooks/rest/webhook", webhook)
@@ -75,9 +75,9 @@ def test_gateway_falls_back_when_the_pinned_replica_is_down(unused_tcp_port_fact
     """A fake Rasa on one port, nothing on the other: the reply still comes from Rasa."""
     from aiohttp import ClientSession, web
 
-    from bot.web.chat import ask_rasa
-    from bot.web.settings import Settings
-    from bot.stack import free_port
+    from bot.gateway.chat import ask_rasa
+    from bot.settings import Settings
+    from bot.ops.stack import free_port
 
     async def scenario():
         seen = []
@@ -203,7 +203,7 @@ def test_gateway_sends_a_replica_at_most_its_share_at_once():
     """Ten residents at once against a slow fake Rasa: it never sees more than 2 at a time."""
     from aiohttp import ClientSession, web
 
-    from bot.web.chat import ask_rasa
+    from bot.gateway.chat import ask_rasa
 
     async def scenario():
         inside, most = 0, 0
@@ -237,9 +237,10 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
     from aiohttp import ClientSession, ClientTimeout, web
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.render import Renderer
-    from bot.web import chat as chat_module
-    from bot.web.settings import Settings
+    from bot.texts.render import Renderer
+    from bot.texts.replies import Replies
+    from bot.gateway import chat as chat_module
+    from bot.settings import Settings
 
     async def scenario():
         async def webhook(request):
@@ -252,7 +253,7 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
                                 ip_rate_per_min=0, session_rate_per_min=0)
             app = web.Application()
             app["settings"] = settings
-            app["renderer"] = Renderer()
+            app["replies"] = Replies(Renderer())
             chat_module.setup(app)
             async with ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout)) as http:
                 app["http"] = http

@@ -1,4 +1,4 @@
-"""The acute-danger safety net (bot/safety.py + data/knowledge/danger_phrases.yml).
+"""The acute-danger safety net (bot/core/safety.py + data/knowledge/danger_phrases.yml).
 
 None of these messages is in data/nlu/: they check that the phrase list
 generalises, including typos, and stays quiet on questions about danger.
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import safety
-from bot.knowledge import load_yaml
+from bot.core import safety
+from bot.core.knowledge import load_yaml
 
 RISK_KEYS = set(
     "stroomstoring overstroming storm hitte winterweer natuurbrand brand gevaarlijke_stoffen "

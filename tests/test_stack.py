@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.stack import ROOT, Stack, free_port
+from bot.ops.stack import ROOT, Stack, free_port
 
 
 def test_second_run_is_refused_by_the_lock():
@@ -17,7 +17,7 @@ def test_second_run_is_refused_by_the_lock():
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             pass  # a real `make run` holds it: the situation under test
-        result = subprocess.run([sys.executable, "-m", "bot.stack"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        result = subprocess.run([sys.executable, "-m", "bot.ops.stack"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "draait al" in result.stderr
     assert "Traceback" not in result.stderr

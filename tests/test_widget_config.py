@@ -11,8 +11,8 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web import widget
-from bot.web.widget import (
+from bot.gateway import widget
+from bot.gateway.widget import (
     CONTRAST_PAIRS,
     EXTRA_ORIGINS_ENV,
     EmbedConfig,
@@ -195,7 +195,7 @@ def test_widget_never_parses_data_as_html():
 @pytest.fixture
 async def client(monkeypatch):
     monkeypatch.setenv(EXTRA_ORIGINS_ENV, "VR17=http://localhost:*")
-    from bot.web.app import create_app
+    from bot.gateway.app import create_app
 
     async with TestClient(TestServer(create_app())) as test_client:
         yield test_client

@@ -14,10 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.redactie import audit
 from bot.redactie.db import Database
+from bot.core.regions import is_region_code
 
 ROLES = ("national", "regional")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-REGION_RE = re.compile(r"^VR(0[1-9]|1[0-9]|2[0-5])$")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 copes, but there is no reason to hash megabytes
 
@@ -53,7 +53,7 @@ class User:
 
     def can_publish_notice(self, region: str | None) -> bool:
         if self.is_national:
-            return region is None or bool(REGION_RE.match(region))
+            return region is None or is_region_code(region)
         return region is not None and region == self.region
 
 
@@ -62,7 +62,7 @@ def _check(username: str, password: str | None, role: str, region: str | None) -
         raise AccountError("bad_username")
     if role not in ROLES:
         raise AccountError("bad_role")
-    if role == "regional" and not REGION_RE.match(region or ""):
+    if role == "regional" and not is_region_code(region or ""):
         raise AccountError("bad_region")
     if role == "national" and region:
         raise AccountError("national_has_no_region")

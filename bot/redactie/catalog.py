@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import knowledge
+from bot.core import knowledge
 from bot.redactie.store import SqliteTemplateStore, Version
-from bot.render import NAME_RE
+from bot.texts.render import NAME_RE
 
 
 def templates_dir() -> Path:

@@ -10,9 +10,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.knowledge import ROOT
+from bot.settings import Settings
 
-DEFAULT_PATH = ROOT / "var" / "noodwijzer.sqlite3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -72,7 +71,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
 
 
 def db_path() -> Path:
-    return Path(os.environ.get("NOODWIJZER_DB") or DEFAULT_PATH)
+    return Settings.from_env().db_path
 
 
 class Database:

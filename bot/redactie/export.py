@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.redactie.accounts import REGION_RE
 from bot.redactie.store import SqliteTemplateStore
-from bot.render import NAME_RE
+from bot.texts.render import NAME_RE
+from bot.core.regions import is_region_code
 
 
 def export(store: SqliteTemplateStore, out_dir: Path) -> list[Path]:
@@ -15,7 +15,7 @@ def export(store: SqliteTemplateStore, out_dir: Path) -> list[Path]:
         if version.source is None:
             continue  # back to the repository text: nothing to export
         # Names come from validated saves; check again so a bad row cannot write outside out_dir.
-        if not NAME_RE.match(name) or "/" in name or (region is not None and not REGION_RE.match(region)):
+        if not NAME_RE.match(name) or "/" in name or (region is not None and not is_region_code(region)):
             continue
         path = out_dir / "regions" / region / f"{name}.j2" if region else out_dir / f"{name}.j2"
         path.parent.mkdir(parents=True, exist_ok=True)

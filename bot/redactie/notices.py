@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.redactie import audit
-from bot.redactie.accounts import REGION_RE, User
+from bot.redactie.accounts import User
 from bot.redactie.db import Database, default_db
 from bot.redactie.links import bad_links
+from bot.core.regions import is_region_code
 
 TZ = ZoneInfo("Europe/Amsterdam")
 MAX_TITLE = 80
@@ -74,7 +75,7 @@ def publish(db: Database, user: User, region: str | None, title: str, text: str,
             expires_at: float, now: float | None = None) -> Notice:
     now = time.time() if now is None else now
     region = region or None
-    if region is not None and not REGION_RE.match(region):
+    if region is not None and not is_region_code(region):
         raise NoticeError("bad_region")
     if not user.can_publish_notice(region):
         raise PermissionError(region)
@@ -111,7 +112,7 @@ def get(db: Database, notice_id: int) -> Notice | None:
 def current(db: Database, region: str | None, now: float | None = None) -> Notice | None:
     """The newest unexpired notice for the region; a national one (region NULL) counts for every region."""
     now = time.time() if now is None else now
-    if region is not None and not REGION_RE.match(region):
+    if region is not None and not is_region_code(region):
         return None
     row = db.connect().execute(
         f"SELECT {_COLUMNS} FROM notices WHERE (region IS ? OR region IS NULL) AND expires_at > ? "
@@ -134,7 +135,7 @@ def listing(db: Database, user: User, limit: int = 50) -> list[Notice]:
 
 
 def active_notice(region: str | None) -> dict | None:
-    """For bot.context: the notice every template sees as `notice`, or None."""
+    """For bot.texts.context: the notice every template sees as `notice`, or None."""
     notice = current(default_db(), region)
     return notice.public() if notice else None
 

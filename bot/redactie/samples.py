@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from bot import context as ctx
-from bot.knowledge import ROOT
+from bot.texts import context as ctx
+from bot.core.knowledge import ROOT
 
 logger = logging.getLogger(__name__)
 DATA_DIR = ROOT / "data" / "redactie"
@@ -149,6 +149,5 @@ def context_for(info: TemplateInfo, sample: Sample, include_optional: bool = Tru
     """The context the NLG server would build, limited to what this template receives."""
     allowed = {v.name for v in info.variables if include_optional or not v.optional}
     arguments = {k: copy.deepcopy(v) for k, v in sample.arguments_for(info.name).items() if k in allowed}
-    context = ctx.template_context(sample.slots, sample.region, arguments)
-    context["notice"] = copy.deepcopy(sample.notice)  # the sample's notice, not whatever is live now
-    return context
+    # The sample's notice, not whatever is live now.
+    return ctx.template_context(sample.slots, sample.region, arguments, notice=copy.deepcopy(sample.notice))

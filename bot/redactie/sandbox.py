@@ -1,4 +1,4 @@
-"""The validation environment: bot.render's sandbox plus limits for untrusted edits.
+"""The validation environment: bot.texts.render's sandbox plus limits for untrusted edits.
 
 The live renderer trusts a text once it is saved, so every limit that keeps a
 text cheap (no huge loops, no giant strings, no file access) is checked here,
@@ -13,7 +13,7 @@ from typing import Any, Callable
 from jinja2 import nodes
 from jinja2.sandbox import SecurityError
 
-from bot.render import make_environment
+from bot.texts.jinja import text_environment
 
 MAX_RANGE = 1000
 MAX_INT_LITERAL = 100_000
@@ -51,7 +51,7 @@ def _binop(context: Any, operator: str, left: Any, right: Any) -> Any:
 
 
 def make_validation_environment():
-    env = make_environment()
+    env = text_environment()
     env.globals["range"] = _safe_range
     env.intercepted_binops = frozenset({"*", "**"})
     env.call_binop = _binop  # instance attribute: this environment only

@@ -1,16 +1,19 @@
 """Live template edits: every save is a new version; the latest one is live.
 
-Implements bot.render.TemplateStore. region None is the national layer.
+Implements bot.texts.render.TemplateStore. region None is the national layer.
 A version whose source is None means "no live edit on this layer": the
 repository text (or, for a region, the national text) shows again.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 from bot.redactie.db import Database, default_db
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,19 @@ _stores: dict[str, SqliteTemplateStore] = {}
 
 
 def default_store() -> SqliteTemplateStore:
-    """The store on NOODWIJZER_DB; bot.context hands it to the renderer."""
+    """The store on NOODWIJZER_DB; bot.texts.context hands it to the renderer."""
     db = default_db()
     key = str(db.path)
     if key not in _stores:
         _stores[key] = SqliteTemplateStore(db)
     return _stores[key]
+
+
+def open_default_store() -> SqliteTemplateStore | None:
+    """The default store for a server that starts; None (repository texts only)
+    when the database cannot be opened, so a broken file never stops the bot."""
+    try:
+        return default_store()
+    except Exception:
+        logger.exception("template store unavailable; using repository texts only")
+        return None

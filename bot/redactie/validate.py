@@ -18,11 +18,11 @@ import yaml
 from jinja2 import TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
 
-from bot.knowledge import ROOT
+from bot.core.knowledge import ROOT
 from bot.redactie import samples as samples_mod
 from bot.redactie.links import bad_links
 from bot.redactie.sandbox import RenderTimeout, forbidden_nodes, make_validation_environment, run_with_budget
-from bot.render import parse_output, split_bubbles
+from bot.texts.render import parse_output, split_bubbles
 
 MAX_SOURCE = 20_000
 MAX_BUBBLE = 600
@@ -82,7 +82,7 @@ def domain_intents() -> frozenset[str]:
 
 def _readability_module():
     try:
-        return importlib.import_module("bot.readability")
+        return importlib.import_module("bot.texts.readability")
     except ImportError:
         return None
 

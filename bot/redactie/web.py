@@ -18,14 +18,16 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 from babel.dates import format_datetime
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.context import region_info
+from bot.texts.jinja import html_environment
+
+from bot.core.regions import get_region as region_info
 from bot.redactie import accounts, audit, auth, catalog, editor, notices, samples
-from bot.redactie.accounts import REGION_RE, User
+from bot.redactie.accounts import User
 from bot.redactie.db import Database
 from bot.redactie.store import SqliteTemplateStore
 from bot.redactie.validate import validate
+from bot.core.regions import REGION_CODES, is_region_code
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"redactie.css": "text/css", "redactie.js": "text/javascript"}
@@ -58,13 +60,7 @@ def _local_input(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, notices.TZ).strftime("%Y-%m-%dT%H:%M")
 
 
-_pages = Environment(
-    loader=FileSystemLoader(HERE / "pages"),
-    autoescape=select_autoescape(["html", "j2"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_pages.filters["when"] = _format_time
+_pages = html_environment(HERE / "pages", extra_filters={"when": _format_time}, strict=False)
 
 
 def _region_name(code: str | None) -> str | None:
@@ -191,7 +187,7 @@ def _layer_param(value: Any, user: User) -> str | None | bool:
         return None if user.is_national else user.region
     if value == NATIONAL:
         return None
-    return value if isinstance(value, str) and REGION_RE.match(value) else False
+    return value if isinstance(value, str) and is_region_code(value) else False
 
 
 def _region_overrides(state: Redactie, name: str, live: dict) -> list[str]:
@@ -381,7 +377,7 @@ async def reset(request: web.Request, session: auth.Session) -> web.StreamRespon
 
 def _notice_regions(user: User) -> list[str | None]:
     if user.is_national:
-        return [None] + [f"VR{i:02d}" for i in range(1, 26)]
+        return [None, *REGION_CODES]
     return [user.region]
 
 
@@ -411,7 +407,7 @@ async def notice_publish(request: web.Request, session: auth.Session) -> web.Str
     form = await request.post()
     fields = {k: str(form.get(k) or "") for k in ("regio", "title", "text", "url", "expires")}
     region = None if fields["regio"] in ("", NATIONAL) else fields["regio"]
-    if region is not None and not REGION_RE.match(region):
+    if region is not None and not is_region_code(region):
         return error_page(400, "bad_region", session)
     if not session.user.can_publish_notice(region):
         return error_page(403, "forbidden", session)
@@ -440,7 +436,7 @@ async def notice_withdraw(request: web.Request, session: auth.Session) -> web.St
 async def notice_api(request: web.Request) -> web.Response:
     """Public: the active notice for a region (the widget shows it at the top)."""
     region = request.query.get("region") or None
-    if region is not None and not REGION_RE.match(region):
+    if region is not None and not is_region_code(region):
         return web.json_response({"error": "region must be VR01..VR25"}, status=400)
     notice = notices.current(_redactie(request).db, region)
     response = web.json_response({"notice": notice.public() if notice else None})

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.stack import Stack, free_port
+from bot.ops.stack import Stack, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NOODWIJZER_CHROMIUM", "/usr/bin/chromium")

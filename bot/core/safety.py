@@ -15,12 +15,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import load_yaml
-from bot.text import strip_accents
+from bot.core.knowledge import load_yaml
+from bot.core.risks import get_risk
+from bot.core.text import strip_accents
 
 PHRASES_FILE = "danger_phrases.yml"
 
@@ -241,3 +242,18 @@ def danger_kind(text: str) -> str | None:
     """The kind of acute danger ("fire", "medical", "gas", ...) so templates can give a fitting first tip."""
     danger = find_danger(text)
     return danger.kind if danger else None
+
+
+# What the 112 answer shows of a risk: only what helps in the first minute.
+EMERGENCY_RISK_FIELDS = ("key", "title", "tijdens")
+
+
+def emergency_arguments(danger: str | None, risk_key: str | None) -> dict[str, Any]:
+    """Arguments for utter_emergency, the same for the action and the gateway.
+
+    `danger` is the kind of acute danger (find_danger(...).kind) or None;
+    `risk` is the short risk summary or None.
+    """
+    risk = get_risk(risk_key) if risk_key else None
+    summary = {name: risk[name] for name in EMERGENCY_RISK_FIELDS} if risk else None
+    return {"danger": danger, "risk": summary}

@@ -15,20 +15,20 @@ import re
 
 from aiohttp import web
 
-from bot import risks
-from bot.web.errors import json_error
+from bot.core import risks
+from bot.gateway.errors import json_error
+from bot.core.regions import is_region_code
 
 PATH = "/api/v1/risico"
-REGION_RE = re.compile(r"^VR(0[1-9]|1[0-9]|2[0-5])$")
 NATIONAL_INFO = ["https://www.denkvooruit.nl", "https://crisis.nl"]
 # The catalogue changes only on deploy.
 CACHE_HEADERS = {"Cache-Control": "public, max-age=3600"}
 
 
 def _get_region(code: str) -> dict | None:
-    # bot.regions is another module's job; without it a valid code simply adds nothing.
+    # bot.core.regions is another module's job; without it a valid code simply adds nothing.
     try:
-        from bot.regions import get_region
+        from bot.core.regions import get_region
     except ImportError:
         return None
     return get_region(code)
@@ -77,7 +77,7 @@ async def handle_risk(request: web.Request) -> web.Response:
     if "region" in request.query:
         values = request.query.getall("region")
         code = values[0].strip().upper() if len(values) == 1 else ""
-        if not REGION_RE.match(code):
+        if not is_region_code(code):
             return json_error(400, "region must be one code VR01..VR25")
         region = _get_region(code)
     return web.json_response(risk_payload(key, region), headers=CACHE_HEADERS)

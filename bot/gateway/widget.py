@@ -2,7 +2,7 @@
 
 The configuration is data (data/embed/regions.yml); this module validates it,
 merges a region over the national defaults and serves the public part.
-bot/web/cors.py asks `EmbedConfig.origin_allowed` which sites may call the API.
+bot/gateway/cors.py asks `EmbedConfig.origin_allowed` which sites may call the API.
 """
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ from urllib.parse import urlsplit
 
 import yaml
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 
-from bot.knowledge import ROOT
-from bot.web.errors import json_error
+from bot.texts.jinja import html_environment
+
+from bot.core.knowledge import ROOT
+from bot.gateway.errors import json_error
+from bot.core.regions import is_region_code
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +39,6 @@ PAGES_DIR = WEB_DIR / "pages"
 EXTRA_ORIGINS_ENV = "NOODWIJZER_EXTRA_ORIGINS"
 PUBLIC_URL_ENV = "NOODWIJZER_PUBLIC_URL"
 
-REGION_RE = re.compile(r"^VR(0[1-9]|1[0-9]|2[0-5])$")
 HEX_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\.(svg|png)$")
 HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
@@ -160,7 +163,7 @@ def parse_extra_origins(value: str) -> dict[str | None, list[OriginPattern]]:
         region: str | None = None
         if "=" in entry:
             region, entry = entry.split("=", 1)
-            if not REGION_RE.match(region):
+            if not is_region_code(region):
                 raise EmbedConfigError(f"{EXTRA_ORIGINS_ENV}: bad region {region!r}")
         extra.setdefault(region, []).append(parse_origin_pattern(entry))
     return extra
@@ -237,7 +240,7 @@ class EmbedConfig:
         self.defaults = _check_entry(raw["defaults"], "defaults", None)
         self.regions: dict[str, dict[str, Any]] = {}
         for code, entry in (raw.get("regions") or {}).items():
-            if not isinstance(code, str) or not REGION_RE.match(code):
+            if not isinstance(code, str) or not is_region_code(code):
                 raise EmbedConfigError(f"region code must be VR01..VR25: {code!r}")
             region = _check_entry(entry, code, self.defaults)
             if "allowed_origins" not in entry:
@@ -286,7 +289,7 @@ def load_embed_config(path: Path = EMBED_FILE, extra_origins: str | None = None)
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     if extra_origins is None:
-        extra_origins = os.environ.get(EXTRA_ORIGINS_ENV, "")
+        extra_origins = Settings.from_env().extra_origins
     return EmbedConfig(raw, extra_origins)
 
 
@@ -301,7 +304,8 @@ EMBED_CONFIG_KEY = web.AppKey("embed_config", EmbedConfig)
 def get_embed_config(app: web.Application | None = None) -> EmbedConfig:
     if app is not None and EMBED_CONFIG_KEY in app:
         return app[EMBED_CONFIG_KEY]
-    return _cached_config(os.environ.get(EXTRA_ORIGINS_ENV, ""))
+    settings = app["settings"] if app is not None and "settings" in app else Settings.from_env()
+    return _cached_config(settings.extra_origins)
 
 
 # --- widget.js --------------------------------------------------------------------
@@ -374,7 +378,7 @@ async def logo(request: web.Request) -> web.StreamResponse:
 
 async def widget_config(request: web.Request) -> web.Response:
     region = request.query.get("region")
-    if region is not None and not REGION_RE.match(region):
+    if region is not None and not is_region_code(region):
         return json_error(400, "region must be VR01..VR25")
     response = web.json_response(get_embed_config(request.app).public(region))
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -384,14 +388,14 @@ async def widget_config(request: web.Request) -> web.Response:
 # --- pages ------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=1)
-def _pages() -> Environment:
-    return Environment(loader=FileSystemLoader(PAGES_DIR), autoescape=select_autoescape(["html"]))
+def _pages() -> SandboxedEnvironment:
+    return html_environment(PAGES_DIR, strict=False)
 
 
 def public_base(request: web.Request) -> str:
     """The gateway's address as other sites must write it in their script tag."""
-    configured = os.environ.get(PUBLIC_URL_ENV, "").rstrip("/")
-    return configured or f"{request.scheme}://{request.host}"
+    settings = request.app["settings"] if "settings" in request.app else Settings.from_env()
+    return settings.public_url or f"{request.scheme}://{request.host}"
 
 
 def page(name: str, **context: Any) -> web.Response:

@@ -17,18 +17,19 @@ import time
 import zlib
 from collections import deque
 from typing import AsyncIterator, Callable
+from bot.settings import Settings
 
 PURGE_EVERY_SECONDS = 60.0
 
 
 class ReplicaRouter:
-    def __init__(self, urls: tuple[str, ...], ttl_seconds: float | None = None,
+    def __init__(self, urls: tuple[str, ...], ttl_seconds: float = Settings.conversation_ttl_s,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if not urls:
             raise ValueError("at least one Rasa replica is needed")
         self.urls = tuple(urls)
         # Same idle time after which Rasa forgets a conversation (bot_rasa/tracker_store.py).
-        self.ttl_seconds = float(ttl_seconds or os.environ.get("NW_TRACKER_TTL", 3600))
+        self.ttl_seconds = float(ttl_seconds)
         self._clock = clock
         self._pinned: dict[str, tuple[int, float]] = {}  # session id -> (replica, last seen)
         self._counts = [0] * len(self.urls)

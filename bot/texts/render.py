@@ -10,27 +10,20 @@ becomes a quick-reply button.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
-from babel.dates import format_date
-from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
-from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-from bot.knowledge import TEMPLATES_DIR
+from bot.core.knowledge import TEMPLATES_DIR
+from bot.texts.jinja import text_environment
+from bot.core.regions import is_region_code
 
 logger = logging.getLogger(__name__)
 
-LOCALE = "nl_NL"
 NAME_RE = re.compile(r"^[a-z0-9_]+(?:/[a-z0-9_]+)*$")
-REGION_RE = re.compile(r"^VR(0[1-9]|1[0-9]|2[0-5])$")
 BUTTON_RE = re.compile(r"^\s*knop:\s*(?P<title>[^|]+?)\s*\|\s*(?P<payload>/\S.*?)\s*$")
 SAFE_DEFAULT_FILE = "_safe_default.txt"
 
@@ -39,76 +32,6 @@ class TemplateStore(Protocol):
     """Live edits made in the Redactie (bot/redactie/store.py implements this)."""
 
     def get_source(self, name: str, region: str | None) -> str | None: ...
-
-
-# --- Babel filters -----------------------------------------------------------
-
-def money(value: Any) -> str:
-    """12.5 -> '€ 12,50'; whole euros -> '€ 70'. Plain space so text stays searchable."""
-    amount = float(value)
-    if amount == int(amount):
-        text = format_currency(amount, "EUR", format="¤ #,##0", locale=LOCALE, currency_digits=False)
-    else:
-        text = format_currency(amount, "EUR", locale=LOCALE)
-    return text.replace("\xa0", " ")
-
-
-def number(value: Any, digits: int | None = None) -> str:
-    if digits is not None:
-        value = round(float(value), digits)
-    if isinstance(value, float) and value == int(value):
-        value = int(value)
-    return format_decimal(value, locale=LOCALE)
-
-
-def join_nl(items: Iterable[Any]) -> str:
-    """['water', 'eten', 'een radio'] -> 'water, eten en een radio'."""
-    items = [str(i) for i in items]
-    return format_list(items, locale="nl") if items else ""
-
-
-def join_or(items: Iterable[Any]) -> str:
-    items = [str(i) for i in items]
-    return format_list(items, style="or", locale="nl") if items else ""
-
-
-def date_nl(value: Any, fmt: str = "long") -> str:
-    if isinstance(value, str):
-        value = _dt.date.fromisoformat(value[:10])
-    return format_date(value, format=fmt, locale="nl")
-
-
-def plural(n: Any, singular: str, plural_form: str) -> str:
-    """Dutch has one plural form: plural(1,'fles','flessen') -> 'fles'."""
-    return singular if float(n) == 1 else plural_form
-
-
-FILTERS = {
-    "money": money,
-    "number": number,
-    "join_nl": join_nl,
-    "join_or": join_or,
-    "date_nl": date_nl,
-    "plural": plural,
-}
-
-
-def make_environment() -> ImmutableSandboxedEnvironment:
-    """The one environment for all bot texts, also used by the Redactie validator.
-
-    Sandboxed and without a loader: staff text can use variables and filters,
-    but not include files, reach Python internals or mutate the context.
-    """
-    env = ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-        loader=None,
-    )
-    env.filters.update(FILTERS)
-    env.globals["plural"] = plural
-    return env
 
 
 # --- output parsing ---------------------------------------------------------
@@ -161,7 +84,7 @@ class Renderer:
         self.templates_dir = Path(templates_dir)
         self.store = store
         self.strict = strict
-        self.env = make_environment()
+        self.env = text_environment()
         self._compiled: dict[str, Any] = {}
         self.safe_default = (self.templates_dir / SAFE_DEFAULT_FILE).read_text(encoding="utf-8").strip()
 
@@ -183,7 +106,7 @@ class Renderer:
         """All candidate sources for name, best first, as (origin, source)."""
         if not NAME_RE.match(name or ""):
             raise TemplateNotFound(name)
-        if region is not None and not REGION_RE.match(region):
+        if region is not None and not is_region_code(region):
             region = None
         layers: list[tuple[str, str | None]] = []
         if region:

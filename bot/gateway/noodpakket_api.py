@@ -3,7 +3,7 @@
 POST /api/v1/noodpakket   JSON household + budget -> the plan (see docs and DESIGN.md contract)
 GET  /noodpakket/checklist  the same plan as a printable A4 HTML page
 
-Both validate with bot.kit.parse_request, so a bad household gets the same 400
+Both validate with bot.core.kit.parse_request, so a bad household gets the same 400
 JSON error on either route. The checklist carries the household in its query
 string only: nothing is stored, and nothing about the household is logged.
 """
@@ -14,14 +14,12 @@ import re
 from typing import Any
 
 from aiohttp import web
-from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 
-from bot import context as ctx
-from bot import kit
-from bot.knowledge import TEMPLATES_DIR
-from bot.render import FILTERS, Renderer, plural
-from bot.web.errors import json_error
+from bot.core import kit
+from bot.core.knowledge import TEMPLATES_DIR
+from bot.texts.jinja import html_environment
+from bot.texts.replies import Replies
+from bot.gateway.errors import json_error
 
 API_PATH = "/api/v1/noodpakket"
 CHECKLIST_TEMPLATE = "checklist.html.j2"
@@ -40,37 +38,23 @@ CHECKLIST_HEADERS = {
 }
 
 
-def _html_environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader(TEMPLATES_DIR / "web"),
-        autoescape=select_autoescape(["html", "html.j2", "j2"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(FILTERS)
-    env.globals["plural"] = plural
-    return env
+_HTML = html_environment(TEMPLATES_DIR / "web")
 
 
-_HTML = _html_environment()
-
-
-def plan_text(renderer: Renderer, plan: dict[str, Any]) -> str:
+def plan_text(replies: Replies, plan: kit.Plan) -> str:
     """The plan in words: the same template and context the bot uses in chat."""
-    context = ctx.template_context({}, plan.get("region"), {"plan": plan})
-    return renderer.render(PLAN_RESPONSE, context, region=plan.get("region")).text
+    return replies.render(PLAN_RESPONSE, region=plan.region, arguments={"plan": plan}).text
 
 
-def plan_response(renderer: Renderer, request: kit.PlanRequest) -> dict[str, Any]:
+def plan_response(replies: Replies, request: kit.PlanRequest) -> dict[str, Any]:
     plan = kit.make_plan(request)
-    return {**plan, "text": plan_text(renderer, plan)}
+    return {**plan.as_dict(), "text": plan_text(replies, plan)}
 
 
-def render_checklist(plan: dict[str, Any]) -> str:
-    weeks = [step["week"] for step in plan["spread"]["schedule"] for _ in step["items"]]
-    rows = [{"week": week, "item": item} for week, item in zip(weeks, plan["later"])]
-    return _HTML.get_template(CHECKLIST_TEMPLATE).render(plan=plan, later_rows=rows)
+def render_checklist(plan: kit.Plan) -> str:
+    weeks = [step["week"] for step in plan.spread["schedule"] for _ in step["items"]]
+    rows = [{"week": week, "item": item} for week, item in zip(weeks, plan.later)]
+    return _HTML.get_template(CHECKLIST_TEMPLATE).render(plan=plan, kit=kit.kit_facts(), later_rows=rows)
 
 
 def request_from_query(query) -> kit.PlanRequest:
@@ -109,7 +93,7 @@ async def handle_plan(request: web.Request) -> web.Response:
         plan_request = kit.parse_request(payload)
     except kit.PlanInputError as exc:
         return json_error(400, str(exc))
-    return web.json_response(plan_response(request.app["renderer"], plan_request))
+    return web.json_response(plan_response(request.app["replies"], plan_request))
 
 
 async def handle_checklist(request: web.Request) -> web.Response:

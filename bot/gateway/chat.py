@@ -15,12 +15,13 @@ from typing import Any
 
 from aiohttp import ClientConnectorError, ClientError, web
 
-from bot import context as ctx
-from bot.render import Renderer, split_bubbles
-from bot.risks import get_risk, match_risk
-from bot.safety import find_danger
-from bot.web.errors import json_error
-from bot.web.routing import ReplicaRouter, ReplicaSlots
+from bot.core.regions import valid_region
+from bot.texts.render import Rendered, split_bubbles
+from bot.texts.replies import Replies
+from bot.core.risks import get_risk, match_risk
+from bot.core.safety import find_danger
+from bot.gateway.errors import json_error
+from bot.gateway.routing import ReplicaRouter, ReplicaSlots
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ async def parse_request(request: web.Request) -> tuple[str, str, str | None]:
     message = message.replace("\x00", "").strip()
     if not message:
         raise BadRequest("message is empty")
-    if region is not None and ctx.valid_region(region) is None:
+    if region is not None and valid_region(region) is None:
         raise BadRequest("region must be VR01..VR25")
     return session_id, message, region
 
@@ -130,8 +131,7 @@ def to_messages(rasa_replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m for m in messages if m["text"] or m.get("buttons")]
 
 
-def render_messages(renderer: Renderer, name: str, region: str | None, arguments: dict[str, Any]) -> list[dict[str, Any]]:
-    rendered = renderer.render(name, ctx.template_context({}, region, arguments), region)
+def as_messages(rendered: Rendered) -> list[dict[str, Any]]:
     return to_messages([rendered.as_nlg()])
 
 
@@ -170,7 +170,7 @@ async def chat(request: web.Request) -> web.Response:
     if not app["ip_limiter"].allow(client) or not app["session_limiter"].allow(session_id):
         return json_error(429, "too many messages, wait a minute")
 
-    renderer: Renderer = app["renderer"]
+    replies: Replies = app["replies"]
     found = find_danger(message)  # once per message: it is the costliest check here
     danger = found is not None
     try:
@@ -178,14 +178,16 @@ async def chat(request: web.Request) -> web.Response:
     except (ClientError, asyncio.TimeoutError, ValueError) as exc:
         logger.warning("rasa unavailable (%s); answering in degraded mode", type(exc).__name__)
         key = (found and found.risk) or match_risk(message)
-        messages = render_messages(renderer, "utter_degraded", region, {"danger": danger, **risk_arguments(key, "tijdens")})
+        arguments = {"danger": danger, **risk_arguments(key, "tijdens")}
+        messages = as_messages(replies.render("utter_degraded", region=region, arguments=arguments))
         if key:
-            messages += render_messages(renderer, "utter_risk_advice", region, risk_arguments(key, "tijdens"))
+            messages += as_messages(replies.render("utter_risk_advice", region=region, arguments=risk_arguments(key, "tijdens")))
 
-    if danger and not (messages and messages[0]["text"].lower().startswith(EMERGENCY_PREFIX)):
-        messages = render_messages(renderer, "utter_emergency", region, risk_arguments(found.risk, "tijdens")) + messages
+    if found is not None and not (messages and messages[0]["text"].lower().startswith(EMERGENCY_PREFIX)):
+        # The same 112 answer the emergency action gives, with the kind of danger.
+        messages = as_messages(replies.emergency(found.kind, found.risk, region)) + messages
     if not messages:
-        messages = [{"text": renderer.safe_default}]
+        messages = [{"text": replies.safe_default}]
     return web.json_response({"session_id": session_id, "messages": messages})
 
 
@@ -193,6 +195,6 @@ def setup(app: web.Application) -> None:
     settings = app["settings"]
     app["ip_limiter"] = RateLimiter(settings.ip_rate_per_min)
     app["session_limiter"] = RateLimiter(settings.session_rate_per_min)
-    app["rasa_router"] = ReplicaRouter(settings.rasa_urls)
+    app["rasa_router"] = ReplicaRouter(settings.rasa_urls, settings.conversation_ttl_s)
     app["rasa_slots"] = ReplicaSlots(settings.rasa_urls, settings.rasa_concurrency, settings.rasa_timeout)
     app.router.add_post("/api/v1/chat", chat)

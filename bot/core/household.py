@@ -27,8 +27,8 @@ from typing import Any, Mapping
 
 from rapidfuzz import fuzz
 
-from bot.knowledge import load_yaml
-from bot.text import strip_accents
+from bot.core.knowledge import load_yaml
+from bot.core.text import strip_accents
 
 COUNT_FIELDS = ("adults", "children", "babies", "pets")
 MAX_COUNT = 50          # larger numbers are not a household (same limit as the API)
@@ -481,7 +481,7 @@ def parse_budget(text: str, asked: bool = False) -> float | None:
     return None
 
 
-@functools.lru_cache(maxsize=1)  # knowledge files only change on deploy (bot/knowledge.py)
+@functools.lru_cache(maxsize=1)  # knowledge files only change on deploy (bot/core/knowledge.py)
 def _need_keywords() -> tuple[tuple[str, str], ...]:
     pairs = []
     for key, spec in load_yaml("noodpakket.yml")["needs"].items():

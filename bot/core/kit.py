@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from bot import context as ctx
-from bot.knowledge import load_yaml
+from bot.core.knowledge import load_yaml
+from bot.core.regions import get_region, is_region_code
 
 DATA_FILE = "noodpakket.yml"
 COUNT_FIELDS = ("adults", "children", "babies", "pets")
@@ -31,7 +31,6 @@ MAX_PETS = 50
 MAX_BUDGET_EUR = 100_000
 MAX_NEEDS = 10
 CHECKLIST_PATH = "/noodpakket/checklist"
-REGION_RE = re.compile(r"^VR(0[1-9]|1[0-9]|2[0-5])$")
 
 
 class PlanInputError(ValueError):
@@ -78,6 +77,62 @@ class _Line:
         return self.quantity * self.unit_cents
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A personal noodpakket plan. Templates read its fields (plan.items);
+    the API sends `as_dict()`. Money in euros, already rounded to cents."""
+
+    household: dict[str, int]
+    persons: int
+    days: int
+    hours: int
+    needs: list[str]
+    needs_labels: list[str]
+    region: str | None
+    radio: dict[str, Any] | None
+    water_liters: float
+    cash_eur: int
+    budget_eur: float
+    total_cost_eur: float
+    left_eur: float
+    items: list[dict[str, Any]]  # buy now, in priority order
+    later: list[dict[str, Any]]  # what the budget does not cover yet, in order
+    later_cost_eur: float
+    full_cost_eur: float
+    free_actions: list[dict[str, str]]
+    spread: dict[str, Any]
+    check_every_months: int
+    prices_date: str  # newest price estimate, so texts can say how old they are
+    checklist_url: str
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys from an older sender
+
+    def as_dict(self) -> dict[str, Any]:
+        result = asdict(self)
+        result.update(result.pop("extra"))
+        return result
+
+    @classmethod
+    def from_dict(cls, value: Mapping[str, Any]) -> "Plan":
+        """Back from JSON (the plan travels from the action through Rasa to the NLG)."""
+        names = {f.name for f in fields(cls)} - {"extra"}
+        known = {k: v for k, v in value.items() if k in names}
+        extra = {k: v for k, v in value.items() if k not in names}
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
+class KitFacts:
+    """The national noodpakket figures, for texts that explain a number."""
+
+    days: int
+    hours: int
+    water_liters_per_person_per_day: float
+    cash_adult_eur: int
+    cash_child_eur: int
+    cash_baby_eur: int
+    check_every_months: int
+
+
 # --- data access ---------------------------------------------------------------
 
 def data() -> dict[str, Any]:
@@ -99,6 +154,19 @@ def normalise_need(value: str) -> str | None:
 
 def default_days() -> int:
     return int(data()["figures"]["days_default"])
+
+
+def kit_facts() -> KitFacts:
+    figures, cash = data()["figures"], data()["cash"]
+    return KitFacts(
+        days=int(figures["days_default"]),
+        hours=int(figures["days_default"]) * 24,
+        water_liters_per_person_per_day=figures["water_liters_per_person_per_day"],
+        cash_adult_eur=cash["adult_eur"],
+        cash_child_eur=cash["child_eur"],
+        cash_baby_eur=cash["baby_eur"],
+        check_every_months=int(figures["check_every_months"]),
+    )
 
 
 # --- validation (shared by the API and the checklist page) ----------------------
@@ -153,7 +221,7 @@ def parse_request(payload: Any) -> PlanRequest:
             needs.append(key)
 
     region = payload.get("region")
-    if region is not None and (not isinstance(region, str) or not REGION_RE.match(region)):
+    if region is not None and (not isinstance(region, str) or not is_region_code(region)):
         raise PlanInputError("'region' must be a code VR01..VR25")
 
     return PlanRequest(
@@ -287,14 +355,9 @@ def _schedule(later: list[_Line], weekly_cents: int) -> list[dict[str, Any]]:
 
 
 def _radio_info(region: str | None) -> dict[str, Any] | None:
-    """The region's calamiteitenzender, if the regions module knows it."""
-    if not region:
-        return None
-    try:
-        info = ctx.region_info(region)
-    except Exception:  # the regions module is optional and owned elsewhere
-        return None
-    radio = info.get("radio") if isinstance(info, dict) else None
+    """The region's calamiteitenzender, when we know its name."""
+    info = get_region(region) if region else None
+    radio = info.get("radio") if info else None
     if isinstance(radio, dict) and radio.get("name"):
         return {"name": str(radio["name"]), "fm": str(radio["fm"]) if radio.get("fm") else None}
     return None
@@ -339,8 +402,8 @@ def checklist_url(request: PlanRequest) -> str:
     return f"{CHECKLIST_PATH}?{checklist_query(request)}"
 
 
-def make_plan(request: PlanRequest) -> dict[str, Any]:
-    """The whole plan as a JSON-ready dict (the API response minus `text`)."""
+def make_plan(request: PlanRequest) -> Plan:
+    """The whole plan (the API response minus `text` is `plan.as_dict()`)."""
     household = request.household
     days = request.days
     rules = data()["figures"]
@@ -357,35 +420,34 @@ def make_plan(request: PlanRequest) -> dict[str, Any]:
     schedule = _schedule(later, weekly_cents) if later else []
     radio = _radio_info(request.region)
 
-    return {
-        "household": household.as_dict(),
-        "persons": household.persons,
-        "days": days,
-        "hours": days * 24,
-        "needs": list(request.needs),
-        "needs_labels": [data()["needs"][n]["label"] for n in request.needs],
-        "region": request.region,
-        "radio": radio,
-        "water_liters": rules["water_liters_per_person_per_day"] * household.persons * days,
-        "cash_eur": _cash_eur(household),
-        "budget_eur": request.budget_eur,
-        "total_cost_eur": _eur(total_cents),
-        "left_eur": _eur(budget_cents - total_cents),
-        "items": [_line_dict(line) for line in now],
-        "later": [_line_dict(line) for line in later],
-        "later_cost_eur": _eur(later_cents),
-        "full_cost_eur": _eur(total_cents + later_cents),
-        "free_actions": _free_actions(request, radio),
-        "spread": {
+    return Plan(
+        household=household.as_dict(),
+        persons=household.persons,
+        days=days,
+        hours=days * 24,
+        needs=list(request.needs),
+        needs_labels=[data()["needs"][n]["label"] for n in request.needs],
+        region=request.region,
+        radio=radio,
+        water_liters=rules["water_liters_per_person_per_day"] * household.persons * days,
+        cash_eur=_cash_eur(household),
+        budget_eur=request.budget_eur,
+        total_cost_eur=_eur(total_cents),
+        left_eur=_eur(budget_cents - total_cents),
+        items=[_line_dict(line) for line in now],
+        later=[_line_dict(line) for line in later],
+        later_cost_eur=_eur(later_cents),
+        full_cost_eur=_eur(total_cents + later_cents),
+        free_actions=_free_actions(request, radio),
+        spread={
             "weekly_eur": _eur(weekly_cents),
             "weeks": schedule[-1]["week"] if schedule else 0,
             "schedule": schedule,
         },
-        "check_every_months": rules["check_every_months"],
-        # Newest price estimate, so texts can say how old the estimates are.
-        "prices_date": max(str(item["price"]["date"]) for item in data()["items"]),
-        "checklist_url": checklist_url(request),
-    }
+        check_every_months=rules["check_every_months"],
+        prices_date=max(str(item["price"]["date"]) for item in data()["items"]),
+        checklist_url=checklist_url(request),
+    )
 
 
 def plan_for(
@@ -397,7 +459,7 @@ def plan_for(
     days: int | None = None,
     needs: Iterable[str] = (),
     region: str | None = None,
-) -> dict[str, Any]:
+) -> Plan:
     """Convenience wrapper with the same validation as the API."""
     payload: dict[str, Any] = {
         "adults": adults, "children": children, "babies": babies, "pets": pets,

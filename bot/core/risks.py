@@ -11,8 +11,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import load_yaml
-from bot.text import strip_accents
+from bot.core.knowledge import load_yaml
+from bot.core.text import strip_accents
 
 KNOWLEDGE_FILE = "risks.yml"
 

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "actions": 5055, "nlg": 5056}
 
@@ -107,11 +107,11 @@ class Stack:
         commands = {
             "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports["actions"]),
                         "--quiet"],
-            "nlg": [python, "-m", "bot.nlg_server"],
-            "gateway": [python, "-m", "bot.web"],
+            "nlg": [python, "-m", "bot.nlg.server"],
+            "gateway": [python, "-m", "bot.gateway"],
         }
         for name in self.rasa_replicas:
-            commands[name] = [str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p",
+            commands[name] = [python, "-m", "bot_rasa.launch", "run", "--enable-api", "-i", "127.0.0.1", "-p",
                               str(self.ports[name]), "--model", model, "--endpoints", "endpoints.yml",
                               "--credentials", "credentials.yml", "--quiet"]
         return commands

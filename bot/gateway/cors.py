@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.errors import json_error
-from bot.web.widget import DEFAULT_PORTS, REGION_RE, get_embed_config, split_origin
+from bot.gateway.errors import json_error
+from bot.gateway.widget import DEFAULT_PORTS, get_embed_config, split_origin
+from bot.core.regions import is_region_code
 
 # The routes a widget on another site uses, plus the other public read APIs.
 # The editor and anything else stay same-origin only.
@@ -68,7 +69,7 @@ async def cors_middleware(request: web.Request, handler):
         return response
 
     region = request.query.get("region")
-    region = region if region and REGION_RE.match(region) else None
+    region = region if region and is_region_code(region) else None
     allowed = get_embed_config(request.app).origin_allowed(origin, region)
     preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
 

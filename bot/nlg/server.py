@@ -1,4 +1,4 @@
-"""Rasa NLG endpoint: renders every utter_* from templates/ (see bot/render.py).
+"""Rasa NLG endpoint: renders every utter_* from templates/ (see bot/texts/render.py).
 
 Rasa POSTs {"response", "arguments", "tracker", "channel"} and expects one
 message {"text", "buttons"?}. Blank lines in the text become separate chat
@@ -7,24 +7,28 @@ bubbles in the gateway.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from aiohttp import web
 
-from bot import context as ctx
-from bot import fastloop, memory
-from bot.render import Renderer
+from bot.ops import fastloop, memory
+from bot.redactie.notices import active_notice
+from bot.redactie.store import open_default_store
+from bot.settings import Settings
+from bot.texts.context import region_from_tracker
+from bot.texts.render import Renderer
+from bot.texts.replies import Replies
 
 logger = logging.getLogger(__name__)
 
 
-def build_renderer() -> Renderer:
-    return Renderer(store=ctx.template_store())
+def build_replies() -> Replies:
+    """Repository texts with the Redactie's live edits and incident notices."""
+    return Replies(Renderer(store=open_default_store()), notice_lookup=active_notice)
 
 
 async def handle_nlg(request: web.Request) -> web.Response:
-    renderer: Renderer = request.app["renderer"]
+    replies: Replies = request.app["replies"]
     try:
         body = await request.json()
     except Exception:
@@ -36,9 +40,8 @@ async def handle_nlg(request: web.Request) -> web.Response:
     tracker = body.get("tracker") or {}
     if not isinstance(arguments, dict) or not isinstance(tracker, dict) or not isinstance(name, str):
         return web.json_response({"error": "bad request"}, status=400)
-    region = ctx.region_from_tracker(tracker)
-    context = ctx.template_context(tracker_slots(tracker), region, arguments)
-    rendered = renderer.render(name, context, region)
+    region = region_from_tracker(tracker)
+    rendered = replies.render(name, slots=tracker_slots(tracker), region=region, arguments=arguments)
     return web.json_response(rendered.as_nlg())
 
 
@@ -51,20 +54,21 @@ async def handle_health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app() -> web.Application:
+def create_app(replies: Replies | None = None) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
-    app["renderer"] = build_renderer()
+    app["replies"] = replies or build_replies()
     app.router.add_post("/nlg", handle_nlg)
     app.router.add_get("/health", handle_health)
     return app
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("NW_LOG_LEVEL", "WARNING"))
-    port = int(os.environ.get("NW_NLG_PORT", "5056"))
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    port = settings.nlg_port
     fastloop.install()
     app = create_app()
-    memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/memory.py)
+    memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/ops/memory.py)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 

@@ -27,10 +27,40 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import KNOWLEDGE_DIR, load_yaml
-from bot.text import strip_accents
+from bot.core.knowledge import KNOWLEDGE_DIR, load_yaml
+from bot.core.text import strip_accents
 
+# The one definition of a region code: the 25 veiligheidsregio's, VR01..VR25.
 REGION_CODES = tuple(f"VR{n:02d}" for n in range(1, 26))
+_REGION_CODE_SET = frozenset(REGION_CODES)
+
+
+def is_region_code(value: object) -> bool:
+    """True for "VR01".."VR25" exactly (no spaces, no lower case)."""
+    return isinstance(value, str) and value in _REGION_CODE_SET
+
+
+def valid_region(value: object) -> str | None:
+    """The code itself when it is a region code, else None."""
+    return value if isinstance(value, str) and value in _REGION_CODE_SET else None
+
+
+def choose_region(slot: object = None, message_metadata: object = None, session_metadata: object = None) -> str | None:
+    """Which region a conversation is about; the one rule for it.
+
+    The region the resident told us (slot) wins over the embedding site's
+    region on this message, which wins over the site's region when the
+    conversation started.
+    """
+    for candidate in (
+        slot,
+        message_metadata.get("region") if isinstance(message_metadata, dict) else None,
+        session_metadata.get("region") if isinstance(session_metadata, dict) else None,
+    ):
+        region = valid_region(candidate)
+        if region:
+            return region
+    return None
 MAX_INPUT_CHARS = 100  # longer input is not a gemeente name; avoids wasted fuzzy work
 MAX_SUGGESTIONS = 3
 SUGGESTION_CUTOFF = 60

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.regions import MAX_INPUT_CHARS, get_region, lookup_gemeente
-from bot.web.errors import json_error
+from bot.core.regions import MAX_INPUT_CHARS, get_region, lookup_gemeente
+from bot.gateway.errors import json_error
 
 PATH = "/api/v1/regio"
 # Region data changes only on deploy; let browsers and proxies keep it for an hour.

@@ -1,0 +1,1 @@
+"""Domain logic: knowledge, risks, regions, noodpakket planner, household parsing, safety. Plain Python, no Rasa, no web."""

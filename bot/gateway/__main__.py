@@ -1,0 +1,3 @@
+from bot.gateway.app import main
+
+main()

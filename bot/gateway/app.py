@@ -1,0 +1,56 @@
+"""aiohttp gateway: the only public entry point (port 8080 by default).
+
+This module wires the parts together; each route module exposes setup(app).
+It is also where the Redactie's live texts and notices are handed to the
+bot's texts, because the gateway is the program that serves both.
+"""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+from bot.gateway import chat, cors, health, noodpakket_api, regio_api, risico_api, widget
+from bot.gateway.errors import error_middleware
+from bot.ops import fastloop, memory
+from bot.redactie import web as redactie_web
+from bot.redactie.notices import active_notice
+from bot.redactie.store import open_default_store
+from bot.settings import Settings
+from bot.texts.render import Renderer
+from bot.texts.replies import Replies
+
+logger = logging.getLogger(__name__)
+
+ROUTES = (chat, health, risico_api, regio_api, noodpakket_api, widget, redactie_web)
+
+
+def create_app(settings: Settings | None = None, replies: Replies | None = None) -> web.Application:
+    settings = settings or Settings.from_env()
+    # Error handling outermost, then CORS for the embedding sites.
+    app = web.Application(middlewares=[error_middleware, cors.cors_middleware], client_max_size=64 * 1024)
+    app["settings"] = settings
+    app["replies"] = replies or Replies(Renderer(store=open_default_store()), notice_lookup=active_notice)
+
+    async def client_session(app: web.Application):
+        app["http"] = ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout))
+        yield
+        await app["http"].close()
+
+    app.cleanup_ctx.append(client_session)
+    for module in ROUTES:
+        module.setup(app)
+    return app
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    access_log = logging.getLogger("aiohttp.access") if settings.access_log else None
+    fastloop.install()
+    app = create_app(settings)
+    memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/ops/memory.py)
+    web.run_app(app, host=settings.host, port=settings.port, access_log=access_log, print=None)
+
+
+__all__ = ["create_app", "main"]

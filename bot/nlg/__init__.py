@@ -1,0 +1,1 @@
+"""Rasa's NLG endpoint: renders every utter_* from templates/."""

@@ -1,0 +1,3 @@
+from bot.nlg.server import main
+
+main()

@@ -1,0 +1,1 @@
+"""Running the services: the process supervisor (make run) and memory handling."""

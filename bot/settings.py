@@ -1,0 +1,79 @@
+"""All settings, read from the environment once per process.
+
+`make run` and the tests set these through bot/ops/stack.py; every server
+reads them with `Settings.from_env()` at start-up and passes the object on.
+Nothing else in bot/ reads os.environ.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "var" / "noodwijzer.sqlite3"
+
+
+def _ports(value: str) -> tuple[int, ...]:
+    return tuple(int(port) for port in value.split(",") if port.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- gateway -----------------------------------------------------------------
+    host: str = "0.0.0.0"
+    port: int = 8080
+    # One URL per Rasa replica; the first is the contract's 127.0.0.1:5005.
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
+    actions_url: str = "http://127.0.0.1:5055"
+    nlg_url: str = "http://127.0.0.1:5056"
+    rasa_timeout: float = 15.0
+    # Messages in flight per Rasa replica; more wait in line at the gateway
+    # (0 = no limit). 2-3 gave the lowest p95 at 20 residents (docs/performance.md).
+    rasa_concurrency: int = 3
+    # Per client IP and per session, messages per minute (0 = off).
+    ip_rate_per_min: int = 120
+    session_rate_per_min: int = 30
+    # Idle time after which a conversation is forgotten (Rasa and gateway alike).
+    conversation_ttl_s: float = 3600.0
+    # Conversations kept as live objects per Rasa replica (bot_rasa/tracker_store.py).
+    live_trackers: int = 1000
+    # Extra embedding origins per region, "VR17=https://example.nl,..." (docs/embed.md).
+    extra_origins: str = ""
+    # The gateway's public address for the embed snippet; empty = the request's host.
+    public_url: str = ""
+    access_log: bool = False  # off: query strings can hold a resident's gemeente
+    # --- NLG and Redactie --------------------------------------------------------------
+    nlg_port: int = 5056
+    db_path: Path = DEFAULT_DB
+    # --- all servers ---------------------------------------------------------------
+    log_level: str = "WARNING"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = (os.environ if environ is None else environ).get
+        rasa_ports = _ports(env("NW_RASA_PORTS") or env("NW_RASA_PORT") or "5005")
+        return cls(
+            host=env("NW_GATEWAY_HOST", cls.host),
+            port=int(env("NW_GATEWAY_PORT", cls.port)),
+            rasa_urls=tuple(f"http://127.0.0.1:{port}" for port in rasa_ports),
+            actions_url=f"http://127.0.0.1:{env('NW_ACTIONS_PORT', '5055')}",
+            nlg_url=f"http://127.0.0.1:{env('NW_NLG_PORT', '5056')}",
+            rasa_timeout=float(env("NW_RASA_TIMEOUT", cls.rasa_timeout)),
+            rasa_concurrency=int(env("NW_RASA_CONCURRENCY", cls.rasa_concurrency)),
+            ip_rate_per_min=int(env("NW_IP_RATE", cls.ip_rate_per_min)),
+            session_rate_per_min=int(env("NW_SESSION_RATE", cls.session_rate_per_min)),
+            conversation_ttl_s=float(env("NW_TRACKER_TTL", cls.conversation_ttl_s)),
+            live_trackers=int(env("NW_LIVE_TRACKERS", cls.live_trackers)),
+            extra_origins=env("NOODWIJZER_EXTRA_ORIGINS", ""),
+            public_url=env("NOODWIJZER_PUBLIC_URL", "").rstrip("/"),
+            access_log=env("NW_ACCESS_LOG") == "1",
+            nlg_port=int(env("NW_NLG_PORT", cls.nlg_port)),
+            db_path=Path(env("NOODWIJZER_DB") or DEFAULT_DB),
+            log_level=env("NW_LOG_LEVEL", cls.log_level),
+        )
+
+    @property
+    def rasa_url(self) -> str:
+        return self.rasa_urls[0]

@@ -1,0 +1,52 @@
+"""What every template can use: slots, region, national channels, incident notice.
+
+Shared by the NLG endpoint, the gateway (degraded mode, API texts) and the
+Redactie preview, so a template sees the same variables wherever it is rendered.
+The incident notice comes from the Redactie; callers pass it in, so this module
+depends on bot.core only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.kit import Plan, kit_facts
+from bot.core.regions import choose_region, get_region, national_channels, valid_region
+
+__all__ = ["region_from_tracker", "template_context", "valid_region"]
+
+
+def region_from_tracker(tracker: dict[str, Any]) -> str | None:
+    """The region for a tracker as Rasa sends it to the NLG endpoint."""
+    slots = tracker.get("slots")
+    slots = slots if isinstance(slots, dict) else {}
+    latest = tracker.get("latest_message")
+    metadata = latest.get("metadata") if isinstance(latest, dict) else None
+    return choose_region(
+        slot=slots.get("region"),
+        message_metadata=metadata,
+        session_metadata=slots.get("session_started_metadata"),
+    )
+
+
+def template_context(
+    slots: dict[str, Any],
+    region: str | None,
+    arguments: dict[str, Any] | None = None,
+    notice: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Variables for one rendering. `arguments` (from the action) cannot replace
+    the slots or the national facts."""
+    context: dict[str, Any] = {
+        "slots": dict(slots),
+        "region": get_region(region) if region else None,
+        "national": {"channels": national_channels()},
+        "kit": kit_facts(),
+        "notice": notice,
+    }
+    for key, value in (arguments or {}).items():
+        if key not in ("slots", "national", "kit"):
+            context[key] = value
+    if isinstance(context.get("plan"), dict):
+        # A plan that came through Rasa as JSON reads the same as one made here.
+        context["plan"] = Plan.from_dict(context["plan"])
+    return context
