@@ -1,13 +1,34 @@
-"""The cached action-result validator accepts and rejects exactly what Rasa's does."""
+"""Each Rasa patch (bot_rasa/patches/) gives the same results as Rasa's own code path.
+
+These need no trained model; tests/unit/test_rasa_patches_model.py compares
+the patches that touch NLU and policies on the real model, and
+tests/unit/test_rasa_patch_registry.py switches them on and off.
+"""
 from __future__ import annotations
 
 import pytest
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
-import bot_rasa  # noqa: F401  (applies the patch)
-from bot_rasa import speedups
-from bot_rasa.speedups import _validate_action_result
+from bot_rasa import patches
+from bot_rasa.patches import (cached_validators, domain_is_empty, event_type_lookup, form_validation_once, gc_freeze,
+                              lean_requests, log_only_copies, pooled_http)
+from bot_rasa.patches._switch import as_called
+
+
+@pytest.fixture(autouse=True, scope="module")
+def all_patches_on():
+    before = patches.revert_all()
+    patches.apply_enabled({})
+    yield
+    patches.revert_all()
+    patches.apply_enabled({patches.ENV_VAR: ",".join(before) or "0"})
+
+
+def rasas_own(module, attribute):
+    """Rasa's value of what `module` replaced (the patch stays on)."""
+    return next(as_called(r.original) for r in module.apply() if r.attribute == attribute)
+
 
 GOOD = {"events": [{"event": "slot", "name": "risk", "value": "storm"}], "responses": [{"response": "utter_greet"}]}
 BAD = [
@@ -17,8 +38,10 @@ BAD = [
 ]
 
 
-def test_patch_is_applied():
-    assert RemoteAction._validate_action_result is _validate_action_result
+# --- cached_validators ---------------------------------------------------------------------
+
+def test_validators_patch_is_applied():
+    assert RemoteAction._validate_action_result is cached_validators.validate_action_result
 
 
 def test_accepts_valid_reply():
@@ -27,44 +50,33 @@ def test_accepts_valid_reply():
 
 
 @pytest.mark.parametrize("reply", BAD)
-def test_rejects_what_jsonschema_rejects(reply):
+def test_rejects_what_jsonschema_rejects_with_rasas_message(reply):
     with pytest.raises(ValidationError):
         validate(reply, RemoteAction.action_response_format_spec())
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(ValidationError) as ours:
         RemoteAction("action_x", None)._validate_action_result(reply)
-    assert "Failed to validate Action server response" in exc.value.message
+    with pytest.raises(ValidationError) as theirs:
+        rasas_own(cached_validators, "_validate_action_result")(RemoteAction("action_x", None), reply)
+    assert "Failed to validate Action server response" in ours.value.message
+    assert ours.value.message == theirs.value.message
 
 
-def test_nlg_validation_still_rejects_bad_replies():
+@pytest.mark.parametrize("reply", [{"text": "hoi", "buttons": []}, None, "", {"text": 5}, {"buttons": "x"},
+                                   {"text": "a", "custom": {"x": 1}}, {"text": "a", "image": 3}])
+def test_nlg_validation_gives_rasas_verdict(reply):
     from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
     from rasa.shared.exceptions import RasaException
 
-    assert CallbackNaturalLanguageGenerator.validate_response({"text": "hoi", "buttons": []}) is True
-    assert CallbackNaturalLanguageGenerator.validate_response(None) is True
-    with pytest.raises(RasaException):
-        CallbackNaturalLanguageGenerator.validate_response({"text": 5})
+    def verdict(validate_response):
+        try:
+            return validate_response(reply)
+        except RasaException as error:
+            return str(error)
 
+    ours = verdict(CallbackNaturalLanguageGenerator.validate_response)
+    assert ours == verdict(rasas_own(cached_validators, "validate_response"))
+    assert ours is True or "Failed to validate NLG response" in ours
 
-def test_nlg_request_has_slots_and_latest_message_but_no_events():
-    from rasa.core.nlg import callback
-    from rasa.shared.core.events import SlotSet, UserUttered
-    from rasa.shared.core.slots import TextSlot
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    tracker = DialogueStateTracker.from_events(
-        "s1",
-        [UserUttered("hallo", metadata={"region": "VR19"}), SlotSet("region", "VR19")],
-        slots=[TextSlot("region", mappings=[{}])],
-    )
-    body = callback.nlg_request_format("utter_greet", tracker, "rest", risk_key="storm")
-    assert body["response"] == "utter_greet"
-    assert body["arguments"] == {"risk_key": "storm"}
-    assert body["tracker"]["slots"]["region"] == "VR19"
-    assert body["tracker"]["latest_message"]["metadata"] == {"region": "VR19"}
-    assert "events" not in body["tracker"] or not body["tracker"]["events"]
-
-
-# --- action replies: the per-event-type check gives jsonschema's verdict ------------------
 
 def _spec():
     return RemoteAction.action_response_format_spec()
@@ -94,12 +106,11 @@ def _reply_variants():
 def test_event_dispatch_check_matches_jsonschema(reply):
     from jsonschema import validators
 
-    from bot_rasa.speedups import _validator
-
     reference = validators.validator_for(_spec())(_spec())
     expected = reference.is_valid(reply)
-    assert _validator()._by_type is not None, "the fast path must be active for Rasa 3.6's schema"
-    assert (not list(_validator().iter_errors(reply))) == expected
+    validator = cached_validators.action_validator()
+    assert validator.by_type is not None, "the fast path must be active for Rasa 3.6's schema"
+    assert (not list(validator.iter_errors(reply))) == expected
 
 
 def test_reply_variants_cover_both_verdicts():
@@ -110,114 +121,34 @@ def test_reply_variants_cover_both_verdicts():
     assert verdicts.count(True) >= 23 and verdicts.count(False) >= 30
 
 
-# --- debug-log deep copies ---------------------------------------------------------------
+# --- lean_requests -------------------------------------------------------------------------
 
-def test_log_only_deepcopies_really_only_feed_debug_logs():
-    """Guards the patch against a Rasa upgrade: every copy.deepcopy() in these
-    modules must sit inside a structlogger.debug(...) call."""
-    import ast
-    import importlib
-    import inspect
+def test_nlg_request_is_rasas_without_events():
+    from rasa.core.nlg import callback
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.slots import TextSlot
+    from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot_rasa.speedups import LOG_ONLY_DEEPCOPY_MODULES, _identity
+    tracker = DialogueStateTracker.from_events(
+        "s1",
+        [UserUttered("hallo", metadata={"region": "VR19"}), SlotSet("region", "VR19")],
+        slots=[TextSlot("region", mappings=[{}])],
+    )
+    assert callback.nlg_request_format is lean_requests.lean_nlg_request_format
+    body = callback.nlg_request_format("utter_greet", tracker, "rest", risk_key="storm", response_id="r1")
+    rasa_body = rasas_own(lean_requests, "nlg_request_format")("utter_greet", tracker, "rest",
+                                                               risk_key="storm", response_id="r1")
+    assert rasa_body["tracker"]["events"], "Rasa sends the events"
+    rasa_body["tracker"]["events"] = None
+    assert body == rasa_body
+    assert body["arguments"] == {"risk_key": "storm"} and body["tracker"]["slots"]["region"] == "VR19"
+    assert body["tracker"]["latest_message"]["metadata"] == {"region": "VR19"}
 
-    for name in LOG_ONLY_DEEPCOPY_MODULES:
-        module = importlib.import_module(name)
-        assert module.copy.deepcopy is _identity
-        tree = ast.parse(inspect.getsource(module))
-        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-        found = 0
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and ast.unparse(node.func) == "copy.deepcopy":
-                found += 1
-                up = parents[node]
-                while not (isinstance(up, ast.Call) and ast.unparse(up.func) == "structlogger.debug"):
-                    assert up in parents, f"{name}: copy.deepcopy outside a debug log at line {node.lineno}"
-                    up = parents[up]
-        assert found, f"{name}: no deepcopy found; drop it from LOG_ONLY_DEEPCOPY_MODULES"
-
-
-def test_event_types_resolve_as_before():
-    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
-
-    assert Event.resolve_by_type("slot") is SlotSet
-    assert Event.resolve_by_type("user") is UserUttered
-    assert Event.resolve_by_type("action") is ActionExecuted
-    assert Event.resolve_by_type("topic") is None
-    assert Event.resolve_by_type("nonsense", default=SlotSet) is SlotSet
-    with pytest.raises(ValueError):
-        Event.resolve_by_type("nonsense")
-
-
-# --- pooled HTTP session to the action server / NLG ------------------------------------------
-
-def test_endpoint_requests_share_one_connection():
-    import asyncio
-
-    from aiohttp import web
-    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
-
-    peers = []
-
-    async def handler(request):
-        peers.append(request.transport.get_extra_info("peername")[1])
-        if request.path == "/bad":
-            return web.json_response({"error": "nope"}, status=400)
-        return web.json_response({"echo": await request.json(), "token": request.query.get("token")})
-
-    async def scenario():
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        try:
-            endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="t0k")
-            replies = [await endpoint.request(json={"n": n, "tekst": "één/twee \u2028"}, method="post")
-                       for n in range(5)]
-            with pytest.raises(ClientResponseError) as exc:
-                await EndpointConfig(f"http://127.0.0.1:{port}/bad").request(json={}, method="post")
-            return replies, exc.value.status
-        finally:
-            from bot_rasa.speedups import close_pooled_sessions
-
-            await close_pooled_sessions()
-            await runner.cleanup()
-
-    replies, status = asyncio.run(scenario())
-    assert [r["echo"]["n"] for r in replies] == [0, 1, 2, 3, 4]
-    assert all(r["echo"]["tekst"] == "één/twee \u2028" for r in replies)
-    assert all(r["token"] == "t0k" for r in replies)
-    assert status == 400
-    assert len(set(peers[:5])) == 1, "five requests should reuse one kept-alive connection"
-
-
-@pytest.mark.parametrize("value", [
-    {"text": "Bel 112! Er is brand / rook", "confidence": 0.9333069162000156, "n": [1, -2, 3.5e-7, None, True]},
-    {"unicode": "Fryslân, één, \u2028, emoji \U0001F6A8", "nested": {"a": [{"b": "c\n\t\"q\""}]}},
-    {"nan": float("nan")}, {"big": 2 ** 70}, {"inf": float("inf")}, [], {},
-])
-def test_action_and_nlg_json_decodes_to_the_same_value(value):
-    import json
-    import math
-
-    ours = json.loads(speedups._dumps(value))
-    theirs = json.loads(json.dumps(value))
-    if "nan" in value:
-        assert math.isnan(ours["nan"]) and math.isnan(theirs["nan"])
-    else:
-        assert ours == theirs
-
-
-# --- action calls carry the current turn only ------------------------------------------------
 
 def test_action_call_has_current_turn_events_and_no_domain_unless_needed():
-    import rasa
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
     domain = Domain.from_yaml("""
@@ -237,39 +168,30 @@ actions:
               UserUttered("50 euro", {"name": "inform_budget"}), SlotSet("kit_budget", 50)]
     tracker = DialogueStateTracker.from_events("s1", events, slots=domain.slots)
     endpoint = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=True)
+    rasas_format = rasas_own(lean_requests, "_action_call_format")
 
-    body = RemoteAction("action_risk_advice", endpoint)._action_call_format(tracker, domain)
-    full = tracker.current_state(EventVerbosity.ALL)
+    action = RemoteAction("action_risk_advice", endpoint)
+    body = action._action_call_format(tracker, domain)
+    full = rasas_format(action, tracker, domain)
     assert [e["event"] for e in body["tracker"]["events"]] == ["user", "slot"]
-    assert body["tracker"]["events"] == full["events"][-2:]
+    assert body["tracker"]["events"] == full["tracker"]["events"][-2:]
+    assert {k: v for k, v in body.items() if k != "tracker"} == {k: v for k, v in full.items() if k != "tracker"}
     assert {k: v for k, v in body["tracker"].items() if k != "events"} == \
-           {k: v for k, v in full.items() if k != "events"}
-    assert body["tracker"]["slots"]["kit_budget"] == 50
-    assert body["version"] == rasa.__version__ and "domain" not in body
+           {k: v for k, v in full["tracker"].items() if k != "events"}
+    assert body["tracker"]["slots"]["kit_budget"] == 50 and "domain" not in body
 
-    validator = RemoteAction("validate_noodpakket_form", endpoint)._action_call_format(tracker, domain)
-    assert validator["domain"]["slots"]["kit_budget"]["type"] == "any"
+    validator = RemoteAction("validate_noodpakket_form", endpoint)
+    body = validator._action_call_format(tracker, domain)
+    assert body["domain"] == rasas_format(validator, tracker, domain)["domain"]
+    assert body["domain"]["slots"]["kit_budget"]["type"] == "any"
 
 
 def test_new_conversation_sends_all_events():
     from rasa.shared.core.events import ActionExecuted, SessionStarted
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot_rasa.speedups import turn_events
-
     tracker = DialogueStateTracker.from_events("s2", [ActionExecuted("action_session_start"), SessionStarted()])
-    assert len(turn_events(tracker)) == 2
-
-
-def test_objects_are_frozen_right_after_the_model_loads(monkeypatch):
-    from rasa.core.agent import Agent
-
-    assert Agent.load_model is speedups._load_model_then_freeze
-    calls = []
-    monkeypatch.setattr(speedups, "_original_load_model", lambda agent, path: calls.append(("load", path)) or "ok")
-    monkeypatch.setattr(speedups, "freeze_startup_objects", lambda: calls.append(("freeze",)))
-    assert Agent.load_model(object.__new__(Agent), "models/x.tar.gz") == "ok"
-    assert calls == [("load", "models/x.tar.gz"), ("freeze",)]
+    assert len(lean_requests.turn_events(tracker)) == 2
 
 
 def _trackers_in_every_state():
@@ -301,30 +223,161 @@ def test_tracker_state_is_rasas_current_state_without_events():
     trackers = _trackers_in_every_state()
     assert any(t.active_loop for t in trackers) and any(not t.active_loop for t in trackers)
     for tracker in trackers:
-        assert speedups.tracker_state(tracker) == tracker.current_state(EventVerbosity.NONE)
+        assert lean_requests.tracker_state(tracker) == tracker.current_state(EventVerbosity.NONE)
 
+
+# --- log_only_copies -----------------------------------------------------------------------
+
+def test_log_only_deepcopies_really_only_feed_debug_logs():
+    """Guards the patch against a Rasa upgrade: every copy.deepcopy() in these
+    modules must sit inside a structlogger.debug(...) call."""
+    import ast
+    import importlib
+    import inspect
+
+    for name in log_only_copies.LOG_ONLY_DEEPCOPY_MODULES:
+        module = importlib.import_module(name)
+        assert module.copy.deepcopy is log_only_copies.identity
+        tree = ast.parse(inspect.getsource(module))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        found = 0
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "copy.deepcopy":
+                found += 1
+                up = parents[node]
+                while not (isinstance(up, ast.Call) and ast.unparse(up.func) == "structlogger.debug"):
+                    assert up in parents, f"{name}: copy.deepcopy outside a debug log at line {node.lineno}"
+                    up = parents[up]
+        assert found, f"{name}: no deepcopy found; drop it from LOG_ONLY_DEEPCOPY_MODULES"
+
+
+def test_log_only_copy_keeps_shallow_copy():
+    import copy
+
+    assert log_only_copies.LOG_ONLY_COPY.copy is copy.copy
+    value = {"a": [1]}
+    assert log_only_copies.LOG_ONLY_COPY.deepcopy(value) is value
+
+
+# --- event_type_lookup ---------------------------------------------------------------------
+
+def test_event_types_resolve_as_in_rasa():
+    from rasa.shared.core.events import Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    assert Event.resolve_by_type is event_type_lookup.resolve_event_type
+    rasas = rasas_own(event_type_lookup, "resolve_by_type")
+    names = {cls.type_name for cls in all_subclasses(Event)} | {"topic"}
+    assert len(names) > 20
+    for name in names:
+        assert Event.resolve_by_type(name) is rasas(name), name
+    assert Event.resolve_by_type("nonsense", default=SlotSet) is rasas("nonsense", default=SlotSet) is SlotSet
+    for resolve in (Event.resolve_by_type, rasas):
+        with pytest.raises(ValueError, match="Unknown event name 'nonsense'"):
+            resolve("nonsense")
+
+
+def test_event_type_defined_later_is_found():
+    from rasa.shared.core.events import Event, SlotSet
+
+    assert event_type_lookup.resolve_event_type("nw_test_event", default=int) is int  # caches the miss
+
+    class LaterEvent(SlotSet):  # a concrete event: Rasa skips abstract classes
+        type_name = "nw_test_event"
+
+    assert Event.resolve_by_type("nw_test_event") is LaterEvent is rasas_own(event_type_lookup, "resolve_by_type")(
+        "nw_test_event")
+
+
+# --- pooled_http ---------------------------------------------------------------------------
+
+def test_endpoint_requests_share_one_connection():
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    peers = []
+
+    async def handler(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        if request.path == "/bad":
+            return web.json_response({"error": "nope"}, status=400)
+        return web.json_response({"echo": await request.json(), "token": request.query.get("token")})
+
+    async def scenario():
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="t0k")
+            replies = [await endpoint.request(json={"n": n, "tekst": "één/twee \u2028"}, method="post")
+                       for n in range(5)]
+            with pytest.raises(ClientResponseError) as exc:
+                await EndpointConfig(f"http://127.0.0.1:{port}/bad").request(json={}, method="post")
+            rasas = await rasas_own(pooled_http, "request")(endpoint, json={"n": 9, "tekst": "één"}, method="post")
+            return replies, exc.value.status, rasas
+        finally:
+            await pooled_http.close_pooled_sessions()
+            await runner.cleanup()
+
+    replies, status, rasas = asyncio.run(scenario())
+    assert [r["echo"]["n"] for r in replies] == [0, 1, 2, 3, 4]
+    assert all(r["echo"]["tekst"] == "één/twee \u2028" for r in replies)
+    assert all(r["token"] == "t0k" for r in replies)
+    assert rasas == {"echo": {"n": 9, "tekst": "één"}, "token": "t0k"}  # the same reply through Rasa's path
+    assert status == 400
+    assert len(set(peers[:5])) == 1, "five requests should reuse one kept-alive connection"
+
+
+@pytest.mark.parametrize("value", [
+    {"text": "Bel 112! Er is brand / rook", "confidence": 0.9333069162000156, "n": [1, -2, 3.5e-7, None, True]},
+    {"unicode": "Fryslân, één, \u2028, emoji \U0001F6A8", "nested": {"a": [{"b": "c\n\t\"q\""}]}},
+    {"nan": float("nan")}, {"big": 2 ** 70}, {"inf": float("inf")}, [], {},
+])
+def test_action_and_nlg_json_decodes_to_the_same_value(value):
+    import json
+    import math
+
+    ours = json.loads(pooled_http.dumps(value))
+    theirs = json.loads(json.dumps(value))
+    if "nan" in value:
+        assert math.isnan(ours["nan"]) and math.isnan(theirs["nan"])
+    else:
+        assert ours == theirs
+
+
+# --- gc_freeze -----------------------------------------------------------------------------
+
+def test_objects_are_frozen_right_after_the_model_loads(monkeypatch):
+    from rasa.core.agent import Agent
+
+    assert Agent.load_model is gc_freeze.load_model_then_freeze
+    calls = []
+    monkeypatch.setattr(gc_freeze, "_rasa_load_model", lambda agent, path: calls.append(("load", path)) or "ok")
+    monkeypatch.setattr(gc_freeze, "freeze_startup_objects", lambda: calls.append(("freeze",)))
+    assert Agent.load_model(object.__new__(Agent), "models/x.tar.gz") == "ok"
+    assert calls == [("load", "models/x.tar.gz"), ("freeze",)]
+
+
+# --- domain_is_empty -----------------------------------------------------------------------
 
 def test_domain_emptiness_is_rasas_answer():
     from rasa.shared.core.domain import Domain
 
-    assert Domain.is_empty is speedups._domain_is_empty
+    assert Domain.is_empty is domain_is_empty.domain_is_empty
+    rasas = rasas_own(domain_is_empty, "is_empty")
     for domain in (Domain.empty(), Domain.from_yaml('version: "3.1"\nintents: [greet]')):
-        assert domain.is_empty() == speedups._original_is_empty(domain)
-        assert domain.is_empty() == speedups._original_is_empty(domain)  # the cached answer too
+        assert domain.is_empty() == rasas(domain)
+        assert domain.is_empty() == rasas(domain)  # the cached answer too
     assert Domain.empty().is_empty() and not Domain.from_yaml('version: "3.1"\nintents: [greet]').is_empty()
 
 
-def test_applying_twice_keeps_rasas_own_functions():
-    from rasa.core.policies.rule_policy import RulePolicy
-
-    speedups.apply()
-    assert RulePolicy._get_possible_keys is speedups._possible_rule_keys
-    assert speedups._original_possible_keys is not speedups._possible_rule_keys
-    assert speedups._original_possible_keys.__module__ == "rasa.core.policies.rule_policy"
-    assert speedups._original_load_model.__module__ == "rasa.core.agent"
-
-
-# --- a form coming back after a digression is not validated twice ----------------------------
+# --- form_validation_once ------------------------------------------------------------------
 
 def _form_back_after_digression(*after_rejection):
     from rasa.core.actions.forms import FormAction
@@ -345,11 +398,11 @@ def _form_back_after_digression(*after_rejection):
 async def _validate_if_required(form, tracker, monkeypatch):
     asked = []
 
-    async def rasas_own(self, tracker, domain, output_channel, nlg):
+    async def rasas(self, tracker, domain, output_channel, nlg):
         asked.append(self.name())
         return ["rasa's answer"]
 
-    monkeypatch.setattr(speedups, "_original_validate_if_required", rasas_own)
+    monkeypatch.setattr(form_validation_once, "_rasa_validate_if_required", rasas)
     return await form._validate_if_required(tracker, None, None, None), asked
 
 
@@ -388,10 +441,10 @@ async def test_validation_after_listening_is_rasas_own(monkeypatch):
 @pytest.mark.parametrize("candidates, answer, said", [({}, [], (False, False)), ({"kit_budget": 5.0}, [], (True, False)),
                                                        ({}, ["event"], (False, True))])
 async def test_what_the_validation_said_is_kept_on_the_message(monkeypatch, candidates, answer, said):
-    async def rasas_own(self, slot_candidates, tracker, domain, output_channel, nlg):
+    async def rasas(self, slot_candidates, tracker, domain, output_channel, nlg):
         return answer
 
-    monkeypatch.setattr(speedups, "_original_validate_slots", rasas_own)
+    monkeypatch.setattr(form_validation_once, "_rasa_validate_slots", rasas)
     form, tracker = _form_back_after_digression()
     assert await form.validate_slots(candidates, tracker, None, None, None) == answer
     assert tracker.latest_message.__dict__["_nw_validated"] == ("noodpakket_form", *said)

@@ -1,4 +1,8 @@
-"""DIET's direct concrete-function call gives the same parse as tf.function."""
+"""The patches that touch NLU and policies give Rasa's answers on the real model.
+
+diet_predict, graph_in_order, sparse_join and rule_index, each compared with
+Rasa's own code path (the patch switched off, or Rasa's function called).
+"""
 from __future__ import annotations
 
 import asyncio
@@ -8,11 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-import bot_rasa  # noqa: F401  (applies the patch)
-from bot.stack import latest_model
-from bot_rasa import speedups
+from bot.ops.stack import latest_model
+from bot_rasa import patches
+from bot_rasa.patches import diet_predict, graph_in_order, rule_index, sparse_join
+from bot_rasa.patches._switch import as_called
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 
 
@@ -27,8 +32,22 @@ def heldout_texts(limit: int = 40) -> list[str]:
     return texts[:limit]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def all_patches_on():
+    before = patches.revert_all()
+    patches.apply_enabled({})
+    yield
+    patches.revert_all()
+    patches.apply_enabled({patches.ENV_VAR: ",".join(before) or "0"})
+
+
+def rasas_own(module, attribute):
+    """Rasa's value of what `module` replaced (the patch stays on)."""
+    return next(as_called(r.original) for r in module.apply() if r.attribute == attribute)
+
+
 @pytest.fixture(scope="module")
-def agent():
+def agent(all_patches_on):
     from rasa.core.agent import Agent
 
     return Agent.load(str(latest_model()))
@@ -40,21 +59,25 @@ def parse_all(agent, texts):
     return asyncio.run(go())
 
 
-def test_patch_is_active():
+def test_diet_patch_is_active():
     from rasa.utils.tensorflow.models import RasaModel
 
-    assert RasaModel._rasa_predict is speedups._flat_rasa_predict
+    assert RasaModel._rasa_predict is diet_predict.flat_rasa_predict
 
 
-def test_same_intents_confidences_and_entities(agent, monkeypatch):
+def test_same_intents_confidences_and_entities(agent):
     from rasa.utils.tensorflow.models import RasaModel
 
     texts = heldout_texts()
     assert len(texts) >= 30 and not any("[" in text for text in texts)
     parse_all(agent, texts[:2])  # first call traces the function through the original path
     fast = parse_all(agent, texts)
-    monkeypatch.setattr(RasaModel, "_rasa_predict", speedups._original_rasa_predict)
-    slow = parse_all(agent, texts)
+    diet_predict.revert()
+    try:
+        assert RasaModel._rasa_predict.__module__ == "rasa.utils.tensorflow.models"
+        slow = parse_all(agent, texts)
+    finally:
+        diet_predict.apply()
     for a, b in zip(fast, slow):
         assert a["intent"]["name"] == b["intent"]["name"], a["text"]
         assert a["intent"]["confidence"] == pytest.approx(b["intent"]["confidence"], abs=1e-5)
@@ -67,13 +90,13 @@ def test_graph_runner_reuses_its_graph_and_answers_the_same(agent, monkeypatch):
     from rasa.engine.runner.dask import DaskGraphRunner
 
     runner = agent.processor.graph_runner
-    assert DaskGraphRunner.run is speedups._graph_run_with_cached_schema
+    assert DaskGraphRunner.run is graph_in_order.graph_run
     fast = parse_all(agent, ["hallo", "wat doe ik bij hitte", "ik woon in Zwolle"])
     assert runner._nw_graphs, "the built graph is kept"
     graphs = dict(runner._nw_graphs)
     parse_all(agent, ["nog een vraag"])
     assert all(runner._nw_graphs[key] is graph for key, graph in graphs.items()), "not rebuilt per message"
-    monkeypatch.setattr(DaskGraphRunner, "run", speedups._original_graph_run)
+    monkeypatch.setattr(DaskGraphRunner, "run", rasas_own(graph_in_order, "run"))
     slow = parse_all(agent, ["hallo", "wat doe ik bij hitte", "ik woon in Zwolle"])
     assert [(p["intent"]["name"], p["entities"]) for p in fast] == [(p["intent"]["name"], p["entities"]) for p in slow]
 
@@ -100,7 +123,7 @@ def test_run_in_order_answers_like_dask_get():
     }
     expected = dask.get(graph, ["intent", "tokens"])
     calls.clear()
-    assert speedups.run_in_order(graph, ["intent", "tokens"]) == list(expected)
+    assert graph_in_order.run_in_order(graph, ["intent", "tokens"]) == list(expected)
     assert sorted(calls) == ["features", "intent", "tokens"], "each needed node once, unused nodes never"
 
 
@@ -109,7 +132,7 @@ def test_run_in_order_passes_node_errors_on():
         raise RuntimeError("kapot")
 
     with pytest.raises(RuntimeError, match="kapot"):
-        speedups.run_in_order({"a": (broken,)}, ["a"])
+        graph_in_order.run_in_order({"a": (broken,)}, ["a"])
 
 
 def test_graph_runner_predicts_the_same_actions(agent, monkeypatch):
@@ -125,9 +148,9 @@ def test_graph_runner_predicts_the_same_actions(agent, monkeypatch):
                          ("ik wil een noodpakket", "ask_kit")]:
         tracker.update(UserUttered(text, {"name": intent, "confidence": 1.0}))
         fast = agent.processor._predict_next_with_tracker(tracker)
-        monkeypatch.setattr(DaskGraphRunner, "run", speedups._original_graph_run)
+        monkeypatch.setattr(DaskGraphRunner, "run", rasas_own(graph_in_order, "run"))
         slow = agent.processor._predict_next_with_tracker(tracker)
-        monkeypatch.setattr(DaskGraphRunner, "run", speedups._graph_run_with_cached_schema)
+        monkeypatch.setattr(DaskGraphRunner, "run", graph_in_order.graph_run)
         assert (fast.max_confidence_index, fast.policy_name, fast.probabilities) == \
                (slow.max_confidence_index, slow.policy_name, slow.probabilities)
         predictions.append(domain.action_names_or_texts[fast.max_confidence_index])
@@ -157,8 +180,8 @@ def test_combined_sparse_features_equal_rasas(rows, widths, seed):
     import copy
 
     features = _sparse_features(rows, widths, seed)
-    ours = speedups._combine_features(features, ["a", "b"])
-    theirs = speedups._original_combine_features(copy.deepcopy(features), ["a", "b"])
+    ours = sparse_join.combine_features(features, ["a", "b"])
+    theirs = rasas_own(sparse_join, "_combine_features")(copy.deepcopy(features), ["a", "b"])
     assert (ours.type, ours.attribute, ours.origin) == (theirs.type, theirs.attribute, theirs.origin)
     assert ours.features.shape == theirs.features.shape
     assert ours.features.dtype == theirs.features.dtype
@@ -170,20 +193,20 @@ def test_combined_sparse_features_equal_rasas(rows, widths, seed):
 def test_combining_leaves_the_inputs_alone_and_keeps_rasas_errors():
     features = _sparse_features(4, [6, 5], 7)
     before = [f.features.toarray().tolist() for f in features]
-    speedups._combine_features(features, [])
+    sparse_join.combine_features(features, [])
     assert [f.features.toarray().tolist() for f in features] == before
-    single = speedups._combine_features(features[:1], ["x"])
+    single = sparse_join.combine_features(features[:1], ["x"])
     assert single.origin == ["x"] and single.features is not features[0].features  # Rasa's copy
     mismatched = features[:1] + _sparse_features(2, [3], 8)
     with pytest.raises(ValueError):
-        speedups._combine_features(mismatched, [])
-    assert speedups._combine_features([], []) is None
+        sparse_join.combine_features(mismatched, [])
+    assert sparse_join.combine_features([], []) is None
 
 
 def test_message_features_use_the_one_step_join():
     from rasa.shared.nlu.training_data.message import Message
 
-    assert Message._combine_features is speedups._combine_features
+    assert Message._combine_features is sparse_join.combine_features
 
 
 # --- rule lookup with decoded rules ----------------------------------------------
@@ -231,8 +254,8 @@ def test_rule_lookup_finds_the_same_rules_in_the_same_order(agent):
     for table in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH):
         lookup = policy.lookup[table]
         for states in variants:
-            ours = speedups._possible_rule_keys(policy, lookup, states)
-            theirs = speedups._original_possible_keys(policy, lookup, states)
+            ours = rule_index.possible_rule_keys(policy, lookup, states)
+            theirs = rasas_own(rule_index, "_get_possible_keys")(policy, lookup, states)
             assert list(ours) == list(theirs)  # same set, same iteration order (ties)
             found_any += bool(ours)
     assert found_any > 50, "the variants must also hit rules, not only miss"
@@ -242,9 +265,9 @@ def test_rule_lookup_notices_a_changed_table(agent):
     policy = _rule_policy(agent)
     lookup = dict(policy.lookup["rules"])
     states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
-    before = speedups._possible_rule_keys(policy, lookup, states)
+    before = rule_index.possible_rule_keys(policy, lookup, states)
     lookup.clear()
-    assert speedups._possible_rule_keys(policy, lookup, states) == set() != before
+    assert rule_index.possible_rule_keys(policy, lookup, states) == set() != before
 
 
 def test_rule_lookup_handles_conversation_start_rules_like_rasa(agent):
@@ -262,9 +285,9 @@ def test_rule_lookup_handles_conversation_start_rules_like_rasa(agent):
     cases = [[greet], [{**listen, **greet}], [greet, {**listen, **greet}],
              [{**listen, "user": {"intent": "greet", "entities": ("risk",)}}]]
     for states in cases:
-        ours = speedups._possible_rule_keys(policy, lookup, states)
-        assert list(ours) == list(speedups._original_possible_keys(policy, lookup, states))
-    assert speedups._possible_rule_keys(policy, lookup, [{**listen, **greet}]) == {json.dumps([{**listen, **greet}])}
+        ours = rule_index.possible_rule_keys(policy, lookup, states)
+        assert list(ours) == list(rasas_own(rule_index, "_get_possible_keys")(policy, lookup, states))
+    assert rule_index.possible_rule_keys(policy, lookup, [{**listen, **greet}]) == {json.dumps([{**listen, **greet}])}
 
 
 def test_rule_lookup_tries_unusual_previous_actions_like_rasa(agent):
@@ -291,7 +314,7 @@ def test_rule_lookup_tries_unusual_previous_actions_like_rasa(agent):
     for current in prev.values():
         for history in ([], [prev["name"]], [prev["other"]], [{}]):
             states = history + [{**current, **greet}]
-            ours = speedups._possible_rule_keys(policy, lookup, states)
-            assert list(ours) == list(speedups._original_possible_keys(policy, lookup, states)), states
+            ours = rule_index.possible_rule_keys(policy, lookup, states)
+            assert list(ours) == list(rasas_own(rule_index, "_get_possible_keys")(policy, lookup, states)), states
             found |= {lookup[key] for key in ours}
     assert {"utter_text", "utter_unset", "utter_empty", "utter_none", "utter_long_both"} <= found

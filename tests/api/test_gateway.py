@@ -15,7 +15,7 @@ from tests.conftest import get_json, post_json
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Acute danger, phrased as residents would type it at night. Not in the training
 # data (checked below); several are misspelled on purpose.

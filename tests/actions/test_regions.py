@@ -12,41 +12,22 @@ from rasa_sdk import ActionExecutionRejection, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.regions import ActionRegionInfo, ValidateRegionForm
+from tests.actions import helpers
 
-DOMAIN = {
-    "forms": {"region_form": {"required_slots": ["gemeente"]}},
-    "slots": {
-        "gemeente": {"type": "text", "mappings": [{"type": "from_entity", "entity": "gemeente"}]},
-        "region": {"type": "text", "mappings": [{"type": "custom"}]},
-    },
-}
 
 
 def make_tracker(text, intent, entities=None, slots=None, filled=None, form_active=False, metadata=None,
                  latest_action="region_form"):
     """filled: raw value the domain mapping put into `gemeente` for this message."""
-    slots = {"gemeente": None, "region": None, "requested_slot": None, **(slots or {})}
-    events = [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}]
+    slots = dict(slots or {})
+    extra_events = []
     if filled is not None:
         slots["gemeente"] = filled
-        events.append({"event": "slot", "name": "gemeente", "value": filled})
-    if form_active:
-        slots["requested_slot"] = "gemeente"
-    return Tracker.from_dict({
-        "sender_id": "test",
-        "slots": slots,
-        "latest_message": {
-            "text": text,
-            "intent": {"name": intent, "confidence": 0.95},
-            "entities": entities or [],
-            "metadata": metadata or {},
-        },
-        "events": events,
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": "region_form"} if form_active else {},
-        "latest_action_name": latest_action,
-    })
+        extra_events.append({"event": "slot", "name": "gemeente", "value": filled})
+    return helpers.make_tracker(
+        text, intent, entities=entities, slots=slots, metadata=metadata, extra_events=extra_events,
+        active_loop="region_form" if form_active else None, requested_slot="gemeente" if form_active else None,
+        latest_action=latest_action)
 
 
 def gemeente(value):
@@ -54,9 +35,7 @@ def gemeente(value):
 
 
 async def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, DOMAIN)
-    return dispatcher.messages, events
+    return await helpers.run(action, tracker)
 
 
 def slots_of(events):

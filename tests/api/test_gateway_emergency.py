@@ -17,7 +17,7 @@ from bot.gateway.chat import as_messages
 from bot.settings import Settings
 from bot.texts.render import Renderer
 from bot.texts.replies import Replies
-from tests.test_routing import fake_rasa
+from tests.unit.test_routing import fake_rasa
 
 
 def gateway_answer(message: str) -> list[dict]:

@@ -12,41 +12,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.kit import ActionKitPlan, ValidateNoodpakketForm
 from bot.texts.context import template_context
 from bot.texts.render import Renderer
+from tests.actions import helpers
 
-DOMAIN = {
-    "forms": {"noodpakket_form": {"required_slots": ["kit_household", "kit_budget", "kit_needs"]}},
-    "slots": {
-        "kit_household": {"type": "any", "mappings": [{"type": "custom"}]},
-        "kit_budget": {"type": "float", "mappings": [{"type": "custom"}]},
-        "kit_needs": {"type": "list", "mappings": [{"type": "custom"}]},
-        "region": {"type": "text", "mappings": [{"type": "custom"}]},
-    },
-}
 FAMILY = {"adults": 2, "children": 2, "babies": 0, "pets": 0}
 
 
 def make_tracker(text: str, intent: str = "inform_household", slots=None, requested=None, active=True,
                  metadata=None) -> Tracker:
-    all_slots = {"kit_household": None, "kit_budget": None, "kit_needs": None, "region": None,
-                 "requested_slot": requested, **(slots or {})}
-    return Tracker.from_dict({
-        "sender_id": "test",
-        "slots": all_slots,
-        "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [],
-                           "metadata": metadata or {}},
-        "events": [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}],
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": "noodpakket_form"} if active else {},
-        "latest_action_name": "action_listen",
-    })
+    return helpers.make_tracker(text, intent, slots=slots, requested_slot=requested, metadata=metadata,
+                                active_loop="noodpakket_form" if active else None, confidence=0.9)
 
 
 async def validate(tracker):
-    dispatcher = CollectingDispatcher()
-    events = await ValidateNoodpakketForm().run(dispatcher, tracker, DOMAIN)
-    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-    return slots, [m.get("response") for m in dispatcher.messages]
+    messages, events = await helpers.run(ValidateNoodpakketForm(), tracker)
+    return helpers.slots_set(events), [m.get("response") for m in messages]
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +121,7 @@ async def test_absurd_household_is_rejected():
 async def run_plan(slots, metadata=None):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("nee", "deny", slots=slots, active=False, metadata=metadata)
-    events = await ActionKitPlan().run(dispatcher, tracker, DOMAIN)
+    events = await ActionKitPlan().run(dispatcher, tracker, helpers.DOMAIN)
     return dispatcher.messages, events
 
 

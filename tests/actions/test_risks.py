@@ -9,7 +9,7 @@ from bot.core import risks
 
 
 
-from tests.action_helpers import entity, make_tracker, run  # noqa: E402
+from tests.actions.helpers import entity, make_tracker, run  # noqa: E402
 
 
 def slots_of(events) -> dict:

@@ -18,7 +18,7 @@ from bot.redactie.export import export
 from bot.redactie.store import SqliteTemplateStore
 from bot.texts.render import Renderer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 
 

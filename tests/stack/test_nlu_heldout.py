@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from bot.core import risks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "risks_heldout.yml"
 TRAINING = ROOT / "data" / "nlu" / "risks.yml"
 

@@ -183,7 +183,7 @@ def _nlu_examples(path):
 
     import yaml
 
-    data = yaml.safe_load((Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8"))
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / path).read_text(encoding="utf-8"))
     for block in data["nlu"]:
         for line in block["examples"].splitlines():
             if line.strip().startswith("- "):

@@ -21,7 +21,7 @@ DANGER_KINDS = ["fire", "natuurbrand", "medical", "drowning", "car_water", "wate
                 "attack", "violence", "storm", "earthquake", "general", None]
 
 
-from tests.action_helpers import entity, make_tracker, run  # noqa: E402
+from tests.actions.helpers import entity, make_tracker, run  # noqa: E402
 
 
 def slots_of(events) -> dict:
