@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup model run test test-unit test-rasa test-stack bench nlu-report clean
+.PHONY: setup model run lint test bench nlu-report clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -17,7 +17,13 @@ model: setup
 run: model
 	@$(PY) -m bot.ops.stack
 
-test: setup
+# ruff (lint + format check) and mypy, configured in pyproject.toml.
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+
+test: setup lint
 	@bash scripts/setup_test_deps.sh
 	@$(PY) scripts/ensure_model.py
 	@$(RASA) data validate --data data/nlu data/rules data/stories --quiet

@@ -1,7 +1,8 @@
 """Helpers shared by the action modules."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from rasa_sdk import Tracker
 

@@ -4,6 +4,7 @@ Thin on purpose: bot.core.safety decides what kind of danger it is, bot.core.ris
 supplies the advice, templates/utter_emergency.j2 and utter_fallback.j2 hold
 the words.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -14,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_text
 from bot.core import risks, safety
+
 
 def _entity_risk(tracker: Tracker) -> Optional[str]:
     for entity in (tracker.latest_message or {}).get("entities") or []:
@@ -55,9 +57,7 @@ class ActionEmergency(Action):
     def name(self) -> Text:
         return "action_emergency"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         kind, key = emergency_details(tracker)
         return emergency_response(dispatcher, kind, key)
 
@@ -72,9 +72,7 @@ class ActionFallback(Action):
     def name(self) -> Text:
         return "action_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         danger = safety.find_danger(latest_text(tracker))
         if danger is not None:
             return emergency_response(dispatcher, danger.kind, danger.risk)

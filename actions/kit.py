@@ -14,6 +14,7 @@
 The words live in templates/; this module passes data only. Message text is
 never logged (privacy).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -61,8 +62,11 @@ def _unclear(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> D
     if _requested(tracker) != slot or _intent(tracker) not in ANSWER_INTENTS:
         return {}
     text = latest_text(tracker)
-    if household.parse_budget(text) is not None or household.parse_household(text) is not None \
-            or household.parse_needs(text) is not None:
+    if (
+        household.parse_budget(text) is not None
+        or household.parse_household(text) is not None
+        or household.parse_needs(text) is not None
+    ):
         return {}  # it answered another question; the form asks this one again
     if not _already_set_this_turn(tracker, slot):
         dispatcher.utter_message(response=UNCLEAR_RESPONSE[slot])
@@ -122,8 +126,11 @@ class ValidateNoodpakketForm(FormValidationAction):
         text = latest_text(tracker)
         # A household answer given while we ask the budget is a correction, not an amount.
         previous = _earlier(tracker, "kit_household")
-        if asked and household.parse_household(text, previous if isinstance(previous, dict) else None) is not None \
-                and household.parse_budget(text) is None:
+        if (
+            asked
+            and household.parse_household(text, previous if isinstance(previous, dict) else None) is not None
+            and household.parse_budget(text) is None
+        ):
             return {}
         amount = household.parse_budget(text, asked=asked)
         if amount is None and asked and _intent(tracker) == "deny":
@@ -205,9 +212,7 @@ class ActionKitPlan(Action):
     def name(self) -> Text:
         return "action_kit_plan"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         plan = plan_from_slots(tracker)
         if plan is None:
             dispatcher.utter_message(response="utter_kit_household_unclear")

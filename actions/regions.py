@@ -9,6 +9,7 @@
   channels, worded in templates/utter_region_info.j2.
 The words live in templates/; this module passes data only.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -29,9 +30,20 @@ FORM_NAME = "region_form"
 # and then the resident should get suggestions.
 NOT_AN_ANSWER = frozenset(
     {
-        "emergency", "ask_risk", "ask_phase", "ask_kit", "inform_household",
-        "inform_budget", "inform_needs", "greet", "goodbye", "thank", "deny",
-        "bot_challenge", "ask_capabilities", "ask_region",
+        "emergency",
+        "ask_risk",
+        "ask_phase",
+        "ask_kit",
+        "inform_household",
+        "inform_budget",
+        "inform_needs",
+        "greet",
+        "goodbye",
+        "thank",
+        "deny",
+        "bot_challenge",
+        "ask_capabilities",
+        "ask_region",
     }
 )
 MAX_ANSWER_WORDS = 6  # a longer free-text answer is not a place name: no suggestions
@@ -102,9 +114,7 @@ class ValidateRegionForm(FormValidationAction):
         recent = {e["name"] for e in events if e.get("event") == "slot"}
         if stale and not tracker.get_slot("region") and "gemeente" not in recent:
             result = regions.lookup_gemeente(stale)
-            update = (
-                {"gemeente": result.gemeente, "region": result.region_code} if result.found else {"gemeente": None}
-            )
+            update = {"gemeente": result.gemeente, "region": result.region_code} if result.found else {"gemeente": None}
             tracker.slots.update(update)
             events += [SlotSet(key, value) for key, value in update.items()]
         return events
@@ -132,9 +142,7 @@ class ActionRegionInfo(Action):
     def name(self) -> Text:
         return "action_region_info"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         code = current_region(tracker)
         if code is None:
             # The form normally prevents this; ask instead of guessing.

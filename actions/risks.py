@@ -3,6 +3,7 @@
 Thin on purpose: which risk and which phase is decided in bot.core.risks, the
 words are in templates/utter_risk_advice.j2 and templates/utter_risk_menu.j2.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -66,9 +67,7 @@ class ActionRiskAdvice(Action):
     def name(self) -> Text:
         return "action_risk_advice"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         key = risk_from_message(tracker)
         if key is None:
             return _menu(dispatcher)
@@ -82,9 +81,7 @@ class ActionPhaseAdvice(Action):
     def name(self) -> Text:
         return "action_phase_advice"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         key = None
         for value in _entity_values(tracker, "risk"):
             key = _as_risk_key(value)

@@ -1,4 +1,5 @@
 """Session start: remember the embedding site's region for the whole conversation."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -14,9 +15,7 @@ class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         events: List[EventType] = [SessionStarted()]
         metadata = tracker.get_slot("session_started_metadata") or {}
         region = valid_region(metadata.get("region")) if isinstance(metadata, dict) else None

@@ -3,6 +3,7 @@
 Passwords are read from a prompt or from stdin (--password-stdin), never from
 the command line, where other users and shell history could see them.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -4,6 +4,7 @@
 reads them with `Settings.from_env()` at start-up and passes the object on.
 Nothing else in bot/ reads os.environ.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,7 @@ class Settings:
     log_level: str = "WARNING"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = (os.environ if environ is None else environ).get
         rasa_ports = _ports(env("NW_RASA_PORTS") or env("NW_RASA_PORT") or "5005")
         return cls(

@@ -9,6 +9,7 @@ Measured in one run, on this machine:
 - resident memory of all processes together.
 All traffic goes to 127.0.0.1 and every loop is bounded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,14 @@ CONVERSATION = [
 # What each reply must contain, so a fast fallback answer never counts as a
 # served message (it is counted under "errors").
 EXPECTED = [
-    r"noodwijzer", r"stroom", r"daarna", r"overstroming", r"noodpakket",
-    r"geld", r"extra nodig", r"graag gedaan",
+    r"noodwijzer",
+    r"stroom",
+    r"daarna",
+    r"overstroming",
+    r"noodpakket",
+    r"geld",
+    r"extra nodig",
+    r"graag gedaan",
 ]
 PARSE_TEXTS = CONVERSATION + ["help er is brand in mijn huis", "wat doe ik bij hitte", "ik woon in Middelburg"]
 
@@ -116,20 +123,30 @@ async def measure(stack: Stack, rounds: int) -> list[dict]:
         parse = await run_load(
             lambda: f"{stack.rasa}/model/parse",
             lambda sid, turn, i: {"text": PARSE_TEXTS[(turn + i) % len(PARSE_TEXTS)]},
-            sessions, len(CONVERSATION) * rounds, parse_reply_ok,
+            sessions,
+            len(CONVERSATION) * rounds,
+            parse_reply_ok,
         )
         chat = await run_load(
             lambda: f"{stack.gateway}/api/v1/chat",
             lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
-            sessions, len(CONVERSATION), chat_reply_ok,
+            sessions,
+            len(CONVERSATION),
+            chat_reply_ok,
         )
         if sessions == 20:
             # more conversations for a stable number: 3 waves of 20 residents,
             # percentiles over all their requests together
-            waves = [chat] + [await run_load(
-                lambda: f"{stack.gateway}/api/v1/chat",
-                lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
-                sessions, len(CONVERSATION), chat_reply_ok) for _ in range(2)]
+            waves = [chat] + [
+                await run_load(
+                    lambda: f"{stack.gateway}/api/v1/chat",
+                    lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
+                    sessions,
+                    len(CONVERSATION),
+                    chat_reply_ok,
+                )
+                for _ in range(2)
+            ]
             latencies = [value for w in waves for value in w["latencies"]]
             chat = {
                 "sessions": sessions,
@@ -162,8 +179,24 @@ def train_time() -> float:
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, RASA_CACHE_DIRECTORY=cache)
         started = time.monotonic()
-        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "--data", "data/nlu", "data/rules", "data/stories", "--out", out, "--quiet"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "rasa"),
+                "train",
+                "--data",
+                "data/nlu",
+                "data/rules",
+                "data/stories",
+                "--out",
+                out,
+                "--quiet",
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         return time.monotonic() - started
 
 
@@ -175,14 +208,20 @@ def main() -> None:
 
     reference_before = cpu_reference()
     training = None if args.skip_train else train_time()
-    stack = Stack.on_free_ports(model=latest_model(), gateway_host="127.0.0.1",
-                                extra_env={"NW_IP_RATE": "0", "NW_SESSION_RATE": "0"},
-                                log_dir=Path(tempfile.mkdtemp()) / "log")
+    stack = Stack.on_free_ports(
+        model=latest_model(),
+        gateway_host="127.0.0.1",
+        extra_env={"NW_IP_RATE": "0", "NW_SESSION_RATE": "0"},
+        log_dir=Path(tempfile.mkdtemp()) / "log",
+    )
     stack.start(timeout=240)
     cold_start = stack.healthy_after  # to /healthz 200; the warm-up conversation comes after
     try:
-        asyncio.run(run_load(lambda: f"{stack.gateway}/api/v1/chat",
-                             lambda sid, t, i: {"session_id": sid, "message": "hallo"}, 2, 2))  # warm-up
+        asyncio.run(
+            run_load(
+                lambda: f"{stack.gateway}/api/v1/chat", lambda sid, t, i: {"session_id": sid, "message": "hallo"}, 2, 2
+            )
+        )  # warm-up
         rss_before = stack.rss_bytes()
         rows = asyncio.run(measure(stack, rounds=3))
         rss = stack.rss_bytes()
@@ -196,8 +235,11 @@ def main() -> None:
     checks = [
         ("chat throughput ≥ 0.5 × parse at 20 sessions", f"{ratio:.2f}", ratio >= 0.5),
         ("chat p95 ≤ 400 ms at 20 sessions", f"{p95:.0f} ms", p95 <= 400),
-        ("training ≤ 3 min", "not measured" if training is None else f"{training:.0f} s",
-         None if training is None else training <= 180),
+        (
+            "training ≤ 3 min",
+            "not measured" if training is None else f"{training:.0f} s",
+            None if training is None else training <= 180,
+        ),
         ("cold start to healthy ≤ 40 s", f"{cold_start:.1f} s", cold_start <= 40),
         ("all processes ≤ 2 GB RSS", f"{rss / 1e9:.2f} GB", rss <= 2e9),
     ]
@@ -209,21 +251,29 @@ def main() -> None:
         f"Machine speed (fixed Python loop, lower is faster): {reference_before:.2f} s before, "
         f"{reference_after:.2f} s after the run (it varies from run to run on this shared VM).",
         f"Model: `{latest_model().name}`. Conversation per simulated resident ({len(CONVERSATION)} messages): "
-        + " / ".join(f"“{m}”" for m in CONVERSATION) + ".",
+        + " / ".join(f"“{m}”" for m in CONVERSATION)
+        + ".",
         "",
         "| endpoint | concurrent sessions | requests | errors | msg/s | p50 ms | p95 ms |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| `{r['endpoint']}` | {r['sessions']} | {r['requests']} | {r['errors']} | "
-                     f"{r['throughput']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} |")
+        lines.append(
+            f"| `{r['endpoint']}` | {r['sessions']} | {r['requests']} | {r['errors']} | "
+            f"{r['throughput']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} |"
+        )
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for name, value, ok in checks:
         lines.append(f"| {name} | {value} | {'—' if ok is None else ('yes' if ok else '**no**')} |")
     conversations = sum(r["requests"] for r in rows if r["endpoint"] == "/api/v1/chat") // len(CONVERSATION)
-    lines += ["", f"Memory: {rss_before / 1e9:.2f} GB RSS before the load, {rss / 1e9:.2f} GB after "
-              f"{conversations} conversations (all kept in memory until 60 idle minutes have passed).",
-              "", "See README.md (Performance) for the choices behind these numbers.", ""]
+    lines += [
+        "",
+        f"Memory: {rss_before / 1e9:.2f} GB RSS before the load, {rss / 1e9:.2f} GB after "
+        f"{conversations} conversations (all kept in memory until 60 idle minutes have passed).",
+        "",
+        "See README.md (Performance) for the choices behind these numbers.",
+        "",
+    ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

@@ -9,6 +9,7 @@ Render: performance marks that widget.js sets itself:
   noodwijzer:rendered launcher in the page (custom element connected)
 "script" is start -> rendered; "page" is navigation start -> rendered.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -25,13 +25,18 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
-from bot.ops.stack import free_port  # noqa: E402
 from bot.gateway import cors, widget  # noqa: E402
+from bot.ops.stack import free_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -74,7 +79,8 @@ def measure(base: str, runs: int) -> dict[str, list[float]]:
                 page.goto(f"{base}/")
                 page.wait_for_function("performance.getEntriesByName('noodwijzer:rendered').length > 0")
                 start, rendered = page.evaluate(
-                    "['noodwijzer:start', 'noodwijzer:rendered'].map(n => performance.getEntriesByName(n)[0].startTime)")
+                    "['noodwijzer:start', 'noodwijzer:rendered'].map(n => performance.getEntriesByName(n)[0].startTime)"
+                )
                 script_ms.append(rendered - start)
                 page_ms.append(rendered)
                 ctx.close()
@@ -113,10 +119,14 @@ def main() -> None:
         return
     print("Noodwijzer widget")
     print(f"  widget.js as served : {result['widget_js_bytes']:>7} bytes ({result['widget_js_gzip_bytes']} gzipped)")
-    print(f"  script -> rendered  : median {result['script_to_render_ms_median']} ms, "
-          f"max {result['script_to_render_ms_max']} ms ({args.runs} runs)")
-    print(f"  page   -> rendered  : median {result['navigation_to_render_ms_median']} ms, "
-          f"max {result['navigation_to_render_ms_max']} ms")
+    print(
+        f"  script -> rendered  : median {result['script_to_render_ms_median']} ms, "
+        f"max {result['script_to_render_ms_max']} ms ({args.runs} runs)"
+    )
+    print(
+        f"  page   -> rendered  : median {result['navigation_to_render_ms_median']} ms, "
+        f"max {result['navigation_to_render_ms_max']} ms"
+    )
 
 
 if __name__ == "__main__":

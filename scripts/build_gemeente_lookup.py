@@ -5,6 +5,7 @@ Everything above the marker line in data/nlu/regions.yml is hand-written and kep
 everything below it is replaced. --check exits 1 when the file is out of date
 (tests/test_regions.py runs the same comparison). Reads local files only.
 """
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 The model file is named after a hash of its inputs, so an unchanged tree
 reuses models/nw-<hash>.tar.gz without even starting Rasa.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,17 @@ def main() -> int:
     print("Training data changed: training the model (a few minutes)...", flush=True)
     started = time.monotonic()
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "train", "--data", *TRAINING_DATA, "--fixed-model-name", name,
-         "--out", "models", "--quiet"],
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "train",
+            "--data",
+            *TRAINING_DATA,
+            "--fixed-model-name",
+            name,
+            "--out",
+            "models",
+            "--quiet",
+        ],
         cwd=ROOT,
     )
     if result.returncode != 0:

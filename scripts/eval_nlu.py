@@ -15,6 +15,7 @@ value after bot.core.risks normalisation (what the actions use) is reported too.
 Exit status: 0 when all targets are met, 1 when one is missed, 2 on a usage error.
 Message texts are never logged; only the report lists failed examples.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -94,8 +95,12 @@ def http_parser(base_url: str, timeout: float = 30.0) -> Parser:
     url = base_url.rstrip("/") + "/model/parse"
 
     def parse(text: str) -> dict[str, Any]:
-        req = urllib.request.Request(url, data=json.dumps({"text": text}).encode("utf-8"),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+        req = urllib.request.Request(
+            url,
+            data=json.dumps({"text": text}).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read().decode("utf-8"))
 
@@ -124,6 +129,7 @@ def model_parser(model: Path) -> Parser:
 
 
 # --- scoring --------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -155,8 +161,12 @@ class Result:
         return self.phase_correct / self.phase_total if self.phase_total else 0.0
 
     def passed(self) -> bool:
-        return (self.total > 0 and self.intent_accuracy >= TARGET_INTENT
-                and self.entity_accuracy >= TARGET_ENTITY and self.emergency <= TARGET_EMERGENCY)
+        return (
+            self.total > 0
+            and self.intent_accuracy >= TARGET_INTENT
+            and self.entity_accuracy >= TARGET_ENTITY
+            and self.emergency <= TARGET_EMERGENCY
+        )
 
 
 def _values(parsed: dict[str, Any], entity: str) -> list[str]:
@@ -204,6 +214,7 @@ def score(examples: Iterable[Example], parse: Parser) -> Result:
 
 
 # --- report -----------------------------------------------------------------------
+
 
 def report_section(result: Result, heldout: Path, source: str) -> str:
     def mark(ok: bool) -> str:
@@ -278,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         write_report(args.report, section)
         print(f"wrote {args.report}")
-    print(f"intent {result.intent_accuracy:.3f}  risk {result.entity_accuracy:.3f}  "
-          f"emergency {result.emergency}  -> {'PASS' if result.passed() else 'FAIL'}")
+    print(
+        f"intent {result.intent_accuracy:.3f}  risk {result.entity_accuracy:.3f}  "
+        f"emergency {result.emergency}  -> {'PASS' if result.passed() else 'FAIL'}"
+    )
     return 0 if result.passed() else 1
 
 

@@ -8,6 +8,7 @@ the `risk` entity to the 16 contract keys and `phase` to voor/tijdens/na.
     python scripts/gen_risk_nlu.py          # rewrite the block
     python scripts/gen_risk_nlu.py --check  # exit 1 when the block is out of date
 """
+
 from __future__ import annotations
 
 import argparse

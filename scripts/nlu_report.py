@@ -1,5 +1,6 @@
 """`make nlu-report`: cross-validated intent F1 (rasa test nlu --cross-validation)
 written to docs/nlu-crossvalidation.md."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,9 +18,23 @@ def main() -> int:
     out = ROOT / "results" / "nlu-cv"
     started = time.monotonic()
     subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", "config.yml",
-         "--cross-validation", "--folds", str(folds), "--out", str(out), "--quiet"],
-        cwd=ROOT, check=True,
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "test",
+            "nlu",
+            "--nlu",
+            "data/nlu",
+            "--config",
+            "config.yml",
+            "--cross-validation",
+            "--folds",
+            str(folds),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     elapsed = time.monotonic() - started
     report = json.loads((out / "intent_report.json").read_text())
@@ -39,7 +54,9 @@ def main() -> int:
     lines += ["", "| intent | precision | recall | F1 | examples |", "|---|---|---|---|---|"]
     for intent, row in sorted(report.items()):
         if isinstance(row, dict) and "support" in row and intent not in ("weighted avg", "macro avg", "micro avg"):
-            lines.append(f"| {intent} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | {row['support']} |")
+            lines.append(
+                f"| {intent} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | {row['support']} |"
+            )
     lines.append("")
     (ROOT / "docs" / "nlu-crossvalidation.md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

@@ -1,5 +1,6 @@
 """Shared fixtures. The real stack starts once per test session, on free ports,
 so `make test` also passes while `make run` is up."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ def stack(tmp_path_factory):
         "NW_LIVE_TRACKERS": "4",
     }
     extra_env.update({k: v for k, v in os.environ.items() if k.startswith("NOODWIJZER_TEST_")})
-    running = Stack.on_free_ports(model=latest_model(), log_dir=tmp / "log", extra_env=extra_env,
-                                  gateway_host="127.0.0.1")
+    running = Stack.on_free_ports(
+        model=latest_model(), log_dir=tmp / "log", extra_env=extra_env, gateway_host="127.0.0.1"
+    )
     running.start(timeout=240)
     yield running
     running.stop()

@@ -18,6 +18,7 @@ Choices (documented for the plan text and the tests):
 The word lists below are parser vocabulary (not texts shown to residents); need
 keywords live in data/knowledge/noodpakket.yml next to the needs themselves.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,34 +28,76 @@ from typing import Any, Mapping
 
 from rapidfuzz import fuzz
 
+from bot.core.kit import COUNT_FIELDS, MAX_BUDGET_EUR, MAX_PERSONS, MAX_PETS
 from bot.core.knowledge import load_yaml
 from bot.core.text import strip_accents
 
-COUNT_FIELDS = ("adults", "children", "babies", "pets")
-MAX_COUNT = 50          # larger numbers are not a household (same limit as the API)
-MAX_BUDGET = 100_000
 
 UNITS = {
-    "nul": 0, "een": 1, "eén": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5,
-    "zes": 6, "zeven": 7, "acht": 8, "negen": 9,
+    "nul": 0,
+    "een": 1,
+    "eén": 1,
+    "één": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
 }
 TEENS = {
-    "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14, "vijftien": 15,
-    "zestien": 16, "zeventien": 17, "achttien": 18, "negentien": 19,
+    "tien": 10,
+    "elf": 11,
+    "twaalf": 12,
+    "dertien": 13,
+    "veertien": 14,
+    "vijftien": 15,
+    "zestien": 16,
+    "zeventien": 17,
+    "achttien": 18,
+    "negentien": 19,
 }
 TENS = {
-    "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60,
-    "zeventig": 70, "tachtig": 80, "negentig": 90,
+    "twintig": 20,
+    "dertig": 30,
+    "veertig": 40,
+    "vijftig": 50,
+    "zestig": 60,
+    "zeventig": 70,
+    "tachtig": 80,
+    "negentig": 90,
 }
 # "met z'n vieren", "met ons drieën"
 COLLECTIVE = {
-    "tweeen": 2, "drieen": 3, "vieren": 4, "vijven": 5, "zessen": 6, "zevenen": 7,
-    "achten": 8, "negenen": 9, "tienen": 10, "elven": 11, "twaalven": 12,
+    "tweeen": 2,
+    "drieen": 3,
+    "vieren": 4,
+    "vijven": 5,
+    "zessen": 6,
+    "zevenen": 7,
+    "achten": 8,
+    "negenen": 9,
+    "tienen": 10,
+    "elven": 11,
+    "twaalven": 12,
 }
 # Informal money words: "een tientje", "twee briefjes van twintig".
 MONEY_WORDS = {
-    "tientje": 10, "tientjes": 10, "tientjs": 10, "vijfje": 5, "vijfjes": 5, "joetje": 10,
-    "rooie": 100, "rooietje": 100, "honderdje": 100, "piek": 1, "pieken": 1, "knaak": 2.5, "knaken": 2.5,
+    "tientje": 10,
+    "tientjes": 10,
+    "tientjs": 10,
+    "vijfje": 5,
+    "vijfjes": 5,
+    "joetje": 10,
+    "rooie": 100,
+    "rooietje": 100,
+    "honderdje": 100,
+    "piek": 1,
+    "pieken": 1,
+    "knaak": 2.5,
+    "knaken": 2.5,
 }
 EURO_WORDS = {"euro", "euros", "eur", "€", "e", "eu", "eurotjes", "euri"}
 FEW = {"paar", "paartje"}  # "een paar tientjes" -> 2 tientjes
@@ -62,20 +105,126 @@ FEW = {"paar", "paartje"}  # "een paar tientjes" -> 2 tientjes
 # Household vocabulary: word -> (field, is_plural). Misspellings are caught by fuzzy matching.
 CATEGORY_WORDS: dict[str, tuple[str, bool]] = {}
 for _field, _singular, _plural in (
-    ("adults", ["volwassene", "volwassen", "volw", "persoon", "huisgenoot", "huisgenote", "ouder", "oudere", "bejaarde", "grote"],
-               ["volwassenen", "volwassene's", "personen", "mensen", "huisgenoten", "ouders", "ouderen", "bejaarden", "man", "vrouwen",
-                "stel", "koppel", "echtpaar"]),
-    ("children", ["kind", "kindje", "kid", "zoon", "zoontje", "dochter", "dochtertje", "tiener", "peuter", "kleuter",
-                  "puber", "jongen", "meisje", "kleinkind", "pleegkind", "dreumes"],
-                 ["kinderen", "kinders", "kindjes", "kids", "zonen", "zoons", "dochters", "tieners", "peuters", "kleuters",
-                  "pubers", "jongens", "meisjes", "kleinkinderen", "pleegkinderen", "tweeling"]),
-    ("babies", ["baby", "babytje", "zuigeling", "pasgeborene", "baby'tje"],
-               ["baby's", "babys", "babies", "babytjes", "zuigelingen", "pasgeborenen"]),
-    ("pets", ["huisdier", "hond", "hondje", "kat", "katje", "poes", "poesje", "konijn", "cavia", "hamster", "vogel",
-              "parkiet", "kanarie", "papegaai", "kip", "schildpad", "fret", "rat", "muis"],
-             ["huisdieren", "honden", "hondjes", "katten", "katjes", "poezen", "poesjes", "konijnen", "cavia's",
-              "cavias", "hamsters", "vogels", "parkieten", "kanaries", "kippen", "schildpadden", "fretten", "ratten",
-              "muizen", "dieren"]),
+    (
+        "adults",
+        [
+            "volwassene",
+            "volwassen",
+            "volw",
+            "persoon",
+            "huisgenoot",
+            "huisgenote",
+            "ouder",
+            "oudere",
+            "bejaarde",
+            "grote",
+        ],
+        [
+            "volwassenen",
+            "volwassene's",
+            "personen",
+            "mensen",
+            "huisgenoten",
+            "ouders",
+            "ouderen",
+            "bejaarden",
+            "man",
+            "vrouwen",
+            "stel",
+            "koppel",
+            "echtpaar",
+        ],
+    ),
+    (
+        "children",
+        [
+            "kind",
+            "kindje",
+            "kid",
+            "zoon",
+            "zoontje",
+            "dochter",
+            "dochtertje",
+            "tiener",
+            "peuter",
+            "kleuter",
+            "puber",
+            "jongen",
+            "meisje",
+            "kleinkind",
+            "pleegkind",
+            "dreumes",
+        ],
+        [
+            "kinderen",
+            "kinders",
+            "kindjes",
+            "kids",
+            "zonen",
+            "zoons",
+            "dochters",
+            "tieners",
+            "peuters",
+            "kleuters",
+            "pubers",
+            "jongens",
+            "meisjes",
+            "kleinkinderen",
+            "pleegkinderen",
+            "tweeling",
+        ],
+    ),
+    (
+        "babies",
+        ["baby", "babytje", "zuigeling", "pasgeborene", "baby'tje"],
+        ["baby's", "babys", "babies", "babytjes", "zuigelingen", "pasgeborenen"],
+    ),
+    (
+        "pets",
+        [
+            "huisdier",
+            "hond",
+            "hondje",
+            "kat",
+            "katje",
+            "poes",
+            "poesje",
+            "konijn",
+            "cavia",
+            "hamster",
+            "vogel",
+            "parkiet",
+            "kanarie",
+            "papegaai",
+            "kip",
+            "schildpad",
+            "fret",
+            "rat",
+            "muis",
+        ],
+        [
+            "huisdieren",
+            "honden",
+            "hondjes",
+            "katten",
+            "katjes",
+            "poezen",
+            "poesjes",
+            "konijnen",
+            "cavia's",
+            "cavias",
+            "hamsters",
+            "vogels",
+            "parkieten",
+            "kanaries",
+            "kippen",
+            "schildpadden",
+            "fretten",
+            "ratten",
+            "muizen",
+            "dieren",
+        ],
+    ),
 ):
     for _w in _singular:
         CATEGORY_WORDS[_w] = (_field, False)
@@ -87,30 +236,110 @@ for _w in TOTAL_WORDS:
     CATEGORY_WORDS.pop(_w, None)
 # One more adult each: "ik en mijn vrouw", "met mijn moeder".
 PARTNER_WORDS = {
-    "partner", "vrouw", "man", "vriend", "vriendin", "echtgenoot", "echtgenote", "lief", "huisgenoot", "huisgenote",
-    "moeder", "vader", "mama", "papa", "ma", "pa", "opa", "oma", "schoonmoeder", "schoonvader", "vrouwtje", "mannetje",
-    "zus", "zuster", "broer", "vriendje", "vriendinnetje", "liefje", "wederhelft", "verloofde",
+    "partner",
+    "vrouw",
+    "man",
+    "vriend",
+    "vriendin",
+    "echtgenoot",
+    "echtgenote",
+    "lief",
+    "huisgenoot",
+    "huisgenote",
+    "moeder",
+    "vader",
+    "mama",
+    "papa",
+    "ma",
+    "pa",
+    "opa",
+    "oma",
+    "schoonmoeder",
+    "schoonvader",
+    "vrouwtje",
+    "mannetje",
+    "zus",
+    "zuster",
+    "broer",
+    "vriendje",
+    "vriendinnetje",
+    "liefje",
+    "wederhelft",
+    "verloofde",
 }
 FIRST_PERSON = {"ik", "mij", "me", "mijn", "mn", "m'n", "ikke", "k"}
 PLURAL_PERSON = {"we", "wij", "ons", "onze", "wé"}
 ALONE_WORDS = {"alleen", "alleenstaand", "alleenstaande", "eentje", "single", "vrijgezel"}
-ADJECTIVES = {"kleine", "klein", "jonge", "jong", "grote", "groot", "oude", "oud", "lieve", "eigen", "thuiswonende",
-              "thuiswonend", "volwassen", "jonger", "ouder", "nog", "ook", "al", "er"}
+ADJECTIVES = {
+    "kleine",
+    "klein",
+    "jonge",
+    "jong",
+    "grote",
+    "groot",
+    "oude",
+    "oud",
+    "lieve",
+    "eigen",
+    "thuiswonende",
+    "thuiswonend",
+    "volwassen",
+    "jonger",
+    "ouder",
+    "nog",
+    "ook",
+    "al",
+    "er",
+}
 COUPLE_WORDS = {"stel", "koppel", "echtpaar"}
 POSSESSIVE = {"mijn", "m'n", "mn", "me"}
 INCLUSIVE_MARKERS = {"waarvan", "daarvan", "inclusief", "incl", "waaronder", "namelijk", "dus", "oftewel"}
 NEGATIONS = {"geen", "zonder"}
-ANSWER_NO = {"nee", "neen", "nop", "nope", "nah", "nee hoor", "geen", "niks", "niets", "n", "nvt", "n.v.t.",
-             "geen idee", "neej", "nee dank je", "nee bedankt", "niet", "geen bijzonderheden", "nee, niks", "nee niks",
-             "nee geen", "neee", "neeee"}
+ANSWER_NO = {
+    "nee",
+    "neen",
+    "nop",
+    "nope",
+    "nah",
+    "nee hoor",
+    "geen",
+    "niks",
+    "niets",
+    "n",
+    "nvt",
+    "n.v.t.",
+    "geen idee",
+    "neej",
+    "nee dank je",
+    "nee bedankt",
+    "niet",
+    "geen bijzonderheden",
+    "nee, niks",
+    "nee niks",
+    "nee geen",
+    "neee",
+    "neeee",
+}
 UNKNOWN_BUDGET = (
-    r"weet\s+(?:ik\s+)?(?:het\s+)?(?:nog\s+)?niet", r"geen\s+idee", r"\bidk\b", r"geen\s+flauw", r"weet\s+ik\s+veel",
-    r"onbekend", r"\bgeen\s+zin\b",
+    r"weet\s+(?:ik\s+)?(?:het\s+)?(?:nog\s+)?niet",
+    r"geen\s+idee",
+    r"\bidk\b",
+    r"geen\s+flauw",
+    r"weet\s+ik\s+veel",
+    r"onbekend",
+    r"\bgeen\s+zin\b",
 )
 NO_MONEY = (
-    r"geen\s+(?:geld|budget|cent|euro|rooie\s+cent|poen|centen|\w+\s+geld)", r"\bniks\b", r"\bniets\b",
-    r"\bnul\b", r"kan\s+(?:niks|niets|het\s+niet)\s+missen", r"\bblut\b", r"\bkrap\b",
-    r"heb\s+het\s+niet", r"kan\s+ik\s+niet\s+betalen", r"te\s+duur",
+    r"geen\s+(?:geld|budget|cent|euro|rooie\s+cent|poen|centen|\w+\s+geld)",
+    r"\bniks\b",
+    r"\bniets\b",
+    r"\bnul\b",
+    r"kan\s+(?:niks|niets|het\s+niet)\s+missen",
+    r"\bblut\b",
+    r"\bkrap\b",
+    r"heb\s+het\s+niet",
+    r"kan\s+ik\s+niet\s+betalen",
+    r"te\s+duur",
 )
 DIGIT_RE = re.compile(r"^\d+(?:[.,]\d+)?$")
 
@@ -203,14 +432,14 @@ class HouseholdMentions:
 
     counts: dict[str, int] = field(default_factory=dict)
     total: int | None = None
-    total_end: int = -1            # token index where the total phrase ends
+    total_end: int = -1  # token index where the total phrase ends
     additive_after_total: bool = False
     inclusive: bool = False
     first_person: bool = False
     plural_person: bool = False
     alone: bool = False
     partners: int = 0
-    relatives: int = 0             # adults named as "mijn ouders", "mijn 2 huisgenoten"
+    relatives: int = 0  # adults named as "mijn ouders", "mijn 2 huisgenoten"
 
     @property
     def anything(self) -> bool:
@@ -233,8 +462,10 @@ def _number_before(tokens: list[str], index: int) -> int | None:
 
 
 def _negated(tokens: list[str], index: int) -> bool:
-    return index > 0 and (tokens[index - 1] in NEGATIONS or (index > 1 and tokens[index - 2] in NEGATIONS
-                                                              and tokens[index - 1] in ADJECTIVES))
+    return index > 0 and (
+        tokens[index - 1] in NEGATIONS
+        or (index > 1 and tokens[index - 2] in NEGATIONS and tokens[index - 1] in ADJECTIVES)
+    )
 
 
 def _collective(tokens: list[str], i: int) -> tuple[int, int] | None:
@@ -307,7 +538,11 @@ def mentions(text: str) -> HouseholdMentions:
                 found.total, found.total_end = value, i + 1
                 consumed.add(i + 1)
                 continue
-        if token in PARTNER_WORDS and i > 0 and tokens[i - 1] in {"mijn", "m'n", "mn", "me", "de", "onze", "ons", "een"}:
+        if (
+            token in PARTNER_WORDS
+            and i > 0
+            and tokens[i - 1] in {"mijn", "m'n", "mn", "me", "de", "onze", "ons", "een"}
+        ):
             found.partners += 1
             continue
         category = _category(token)
@@ -326,16 +561,21 @@ def mentions(text: str) -> HouseholdMentions:
                 value = 2
             if token in COUPLE_WORDS:
                 value = 2 * (_number_before(tokens, i) or 1)  # "een stel" is two people
-            if name == "adults" and (i > 0 and tokens[i - 1] in POSSESSIVE
-                                     or i > 1 and tokens[i - 2] in POSSESSIVE and _count(tokens[i - 1])):
+            if name == "adults" and (
+                i > 0 and tokens[i - 1] in POSSESSIVE or i > 1 and tokens[i - 2] in POSSESSIVE and _count(tokens[i - 1])
+            ):
                 found.relatives += value  # "mijn ouders": others besides "ik"
         # Mentions add up: "2 zonen en een dochter", "2 katten en een hond".
         found.counts[name] = found.counts.get(name, 0) + value
         if found.total is not None and found.total_end >= 0 and name in ("children", "babies"):
-            between = tokens[found.total_end + 1:i]
-            if between and between[0] in {"en", "plus", "+"} and all(
-                t in {"en", "plus", "+", "nog", "ook", "een"} or t in ADJECTIVES or _count(t) is not None
-                for t in between
+            between = tokens[found.total_end + 1 : i]
+            if (
+                between
+                and between[0] in {"en", "plus", "+"}
+                and all(
+                    t in {"en", "plus", "+", "nog", "ook", "een"} or t in ADJECTIVES or _count(t) is not None
+                    for t in between
+                )
             ):
                 found.additive_after_total = True
     return found
@@ -344,7 +584,7 @@ def mentions(text: str) -> HouseholdMentions:
 def _clean(household: Mapping[str, int]) -> dict[str, int] | None:
     result = {name: int(household.get(name, 0) or 0) for name in COUNT_FIELDS}
     persons = result["adults"] + result["children"] + result["babies"]
-    if persons == 0 or persons > MAX_COUNT or result["pets"] > MAX_COUNT:
+    if persons == 0 or persons > MAX_PERSONS or result["pets"] > MAX_PETS:
         return None
     return result
 
@@ -429,8 +669,12 @@ def _amounts(tokens: list[str], bare_numbers: bool) -> list[float]:
             continue  # a count: "vijf tientjes" is handled at the money word
         prev = tokens[i - 1] if i > 0 else ""
         after = tokens[i + 3] if i + 3 < len(tokens) else ""
-        if nxt in {"of", "a", "tot", "en"} and i + 2 < len(tokens) and _money_value(tokens[i + 2]) is not None \
-                and after in EURO_WORDS:
+        if (
+            nxt in {"of", "a", "tot", "en"}
+            and i + 2 < len(tokens)
+            and _money_value(tokens[i + 2]) is not None
+            and after in EURO_WORDS
+        ):
             amounts.append(value)  # "20 of 30 euro": both are amounts
             continue
         if nxt in EURO_WORDS or prev == "€":
@@ -438,7 +682,12 @@ def _amounts(tokens: list[str], bare_numbers: bool) -> list[float]:
             # "20 euro 50" -> 20.50
             if nxt in EURO_WORDS and i + 2 < len(tokens):
                 tail = _money_value(tokens[i + 2])
-                if tail is not None and tail < 100 and tail == int(tail) and (i + 3 >= len(tokens) or tokens[i + 3] in {"cent"}):
+                if (
+                    tail is not None
+                    and tail < 100
+                    and tail == int(tail)
+                    and (i + 3 >= len(tokens) or tokens[i + 3] in {"cent"})
+                ):
                     cents = tail / 100
                     used.add(i + 2)
             amounts.append(value + cents)
@@ -447,8 +696,15 @@ def _amounts(tokens: list[str], bare_numbers: bool) -> list[float]:
             amounts.append(value / 100)
             continue
         # "een" alone is mostly the article ("een heleboel"), not one euro.
-        if bare_numbers and token != "een" and _category(nxt) is None and nxt not in TOTAL_WORDS and nxt not in COLLECTIVE \
-                and prev != "met" and not _category(prev or "x"):
+        if (
+            bare_numbers
+            and token != "een"
+            and _category(nxt) is None
+            and nxt not in TOTAL_WORDS
+            and nxt not in COLLECTIVE
+            and prev != "met"
+            and not _category(prev or "x")
+        ):
             amounts.append(value)
     return amounts
 
@@ -472,7 +728,7 @@ def parse_budget(text: str, asked: bool = False) -> float | None:
     amounts = _amounts(tokens, bare_numbers=asked)
     if amounts:
         amount = min(amounts)
-        return round(float(min(amount, MAX_BUDGET)), 2)
+        return round(float(min(amount, MAX_BUDGET_EUR)), 2)
     if asked or re.search(r"\b(?:geld|budget|euro|uitgeven|besteden|betalen)\b", norm):
         if any(re.search(p, norm) for p in NO_MONEY):
             return 0.0

@@ -12,10 +12,10 @@ How the plan is built:
 - what is left goes to `later`, in the same order, with a week-by-week schedule.
 Money is counted in whole cents so the total can never creep above the budget.
 """
+
 from __future__ import annotations
 
 import math
-import re
 import urllib.parse
 from dataclasses import asdict, dataclass, field, fields
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, InvalidOperation
@@ -26,6 +26,8 @@ from bot.core.regions import get_region, is_region_code
 
 DATA_FILE = "noodpakket.yml"
 COUNT_FIELDS = ("adults", "children", "babies", "pets")
+# The one set of household limits, for the API, the chat form and the checklist:
+# larger numbers are not a household.
 MAX_PERSONS = 50
 MAX_PETS = 50
 MAX_BUDGET_EUR = 100_000
@@ -112,7 +114,7 @@ class Plan:
         return result
 
     @classmethod
-    def from_dict(cls, value: Mapping[str, Any]) -> "Plan":
+    def from_dict(cls, value: Mapping[str, Any]) -> Plan:
         """Back from JSON (the plan travels from the action through Rasa to the NLG)."""
         names = {f.name for f in fields(cls)} - {"extra"}
         known = {k: v for k, v in value.items() if k in names}
@@ -134,6 +136,7 @@ class KitFacts:
 
 
 # --- data access ---------------------------------------------------------------
+
 
 def data() -> dict[str, Any]:
     return load_yaml(DATA_FILE)
@@ -170,6 +173,7 @@ def kit_facts() -> KitFacts:
 
 
 # --- validation (shared by the API and the checklist page) ----------------------
+
 
 def _int_field(payload: Mapping[str, Any], name: str, default: int | None = None) -> int:
     value = payload.get(name, default)
@@ -234,6 +238,7 @@ def parse_request(payload: Any) -> PlanRequest:
 
 
 # --- arithmetic -------------------------------------------------------------------
+
 
 def _cents(eur: float) -> int:
     """Whole cents, rounded down: a budget of 9.999 may spend 9.99."""
@@ -330,7 +335,7 @@ def _split_by_budget(lines: list[_Line], budget_cents: int) -> tuple[list[_Line]
             later.append(_Line(line.item, line.quantity - affordable, line.unit_cents))
         else:
             later.append(line)
-        later.extend(lines[index + 1:])
+        later.extend(lines[index + 1 :])
         break
     return now, later
 
@@ -462,8 +467,12 @@ def plan_for(
 ) -> Plan:
     """Convenience wrapper with the same validation as the API."""
     payload: dict[str, Any] = {
-        "adults": adults, "children": children, "babies": babies, "pets": pets,
-        "budget_eur": budget_eur, "needs": list(needs),
+        "adults": adults,
+        "children": children,
+        "babies": babies,
+        "pets": pets,
+        "budget_eur": budget_eur,
+        "needs": list(needs),
     }
     if days is not None:
         payload["days"] = days

@@ -1,4 +1,5 @@
 """Read the sourced knowledge files in data/knowledge (the single source of truth)."""
+
 from __future__ import annotations
 
 import functools
@@ -12,7 +13,7 @@ KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
 TEMPLATES_DIR = ROOT / "templates"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_yaml(name: str) -> Any:
     """Load data/knowledge/<name>; cached because the files only change on deploy."""
     with open(KNOWLEDGE_DIR / name, encoding="utf-8") as fh:

@@ -15,6 +15,7 @@ Safety rule: a typo never resolves silently. Fuzzy matches only become
 suggestions, because many villages are one letter away from another gemeente
 (Dieren/Diemen, Heerle/Heerde) and a wrong region is worse than a question.
 """
+
 from __future__ import annotations
 
 import copy
@@ -61,6 +62,8 @@ def choose_region(slot: object = None, message_metadata: object = None, session_
         if region:
             return region
     return None
+
+
 MAX_INPUT_CHARS = 100  # longer input is not a gemeente name; avoids wasted fuzzy work
 MAX_SUGGESTIONS = 3
 SUGGESTION_CUTOFF = 60
@@ -69,9 +72,36 @@ SUGGESTION_SPREAD = 15
 # Gemeente names that are also ordinary Dutch words ("mijn buren", "het is best",
 # "ik weet het echt niet"). Inside a sentence they only count after a place cue.
 _COMMON_WORDS = frozenset(
-    {"best", "buren", "putten", "echt", "weert", "hoorn", "sluis", "son", "horst",
-     "epe", "ede", "goes", "oss", "beek", "stein", "mill", "grave", "olst", "laren",
-     "tiel", "urk", "edam", "borne", "heeze", "leende", "roden", "nuth", "gulpen"}
+    {
+        "best",
+        "buren",
+        "putten",
+        "echt",
+        "weert",
+        "hoorn",
+        "sluis",
+        "son",
+        "horst",
+        "epe",
+        "ede",
+        "goes",
+        "oss",
+        "beek",
+        "stein",
+        "mill",
+        "grave",
+        "olst",
+        "laren",
+        "tiel",
+        "urk",
+        "edam",
+        "borne",
+        "heeze",
+        "leende",
+        "roden",
+        "nuth",
+        "gulpen",
+    }
 )
 _PLACE_CUE = re.compile(r"\b(?:in|uit|te|bij|gemeente|regio|woonplaats|woon|wonen)\s+$")
 # Words after which the rest of the message is probably a place name.
@@ -240,9 +270,7 @@ def suggest(text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
     key = normalize(text)[:MAX_INPUT_CHARS]
     if len(key) < 2:
         return []
-    matches = process.extract(
-        key, list(_index()), scorer=_similarity, limit=limit * 4, score_cutoff=SUGGESTION_CUTOFF
-    )
+    matches = process.extract(key, list(_index()), scorer=_similarity, limit=limit * 4, score_cutoff=SUGGESTION_CUTOFF)
     if not matches:
         return []
     # Drop far-behind matches so "Amsterdma" only suggests Amsterdam.
@@ -347,7 +375,7 @@ def _verified_url(field_value: Any) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _region_cache(code: str) -> dict | None:
     data = load_yaml("regions.yml")["regions"].get(code)
     if data is None:

@@ -3,6 +3,7 @@
 Plain Python (no Rasa). Used by the risk actions, the public API, the
 degraded-mode chat answer and the NLU synonym generator.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,9 +19,22 @@ KNOWLEDGE_FILE = "risks.yml"
 
 # The contract order (shared/DESIGN.md). The YAML must hold exactly these keys.
 RISK_KEYS: tuple[str, ...] = (
-    "stroomstoring", "overstroming", "storm", "hitte", "winterweer", "natuurbrand", "brand",
-    "gevaarlijke_stoffen", "drinkwater", "telecomstoring", "cyberaanval", "infectieziekte",
-    "kernongeval", "terrorisme", "militaire_dreiging", "aardbeving",
+    "stroomstoring",
+    "overstroming",
+    "storm",
+    "hitte",
+    "winterweer",
+    "natuurbrand",
+    "brand",
+    "gevaarlijke_stoffen",
+    "drinkwater",
+    "telecomstoring",
+    "cyberaanval",
+    "infectieziekte",
+    "kernongeval",
+    "terrorisme",
+    "militaire_dreiging",
+    "aardbeving",
 )
 PHASES: tuple[str, ...] = ("voor", "tijdens", "na")
 DEFAULT_PHASE = "tijdens"
@@ -142,7 +156,7 @@ def phase_synonyms() -> dict[str, str]:
     return table
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _phrase_patterns(key: str) -> tuple[re.Pattern[str], ...]:
     """The phrases of one risk as whole-word patterns, longest phrase first."""
     phrases = sorted((w for w, k in _match_tables()[0].items() if k == key), key=len, reverse=True)

@@ -10,6 +10,7 @@ A question *about* danger ("wat moet ik doen als er brand is", "wanneer bel je
 112") is not acute: guard words earlier in the sentence switch a match off,
 unless the message also contains an urgency word such as "help".
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,8 +37,8 @@ _LONG_RUNS = re.compile(r"(.)\1{2,}")
 class Danger:
     """The first acute danger found in a message."""
 
-    kind: str          # e.g. "fire", "medical", "gas" (keys of `dangers` in the data file)
-    risk: str | None   # one of the 16 risk keys, or None when no risk advice fits
+    kind: str  # e.g. "fire", "medical", "gas" (keys of `dangers` in the data file)
+    risk: str | None  # one of the 16 risk keys, or None when no risk advice fits
 
 
 @dataclass(frozen=True)

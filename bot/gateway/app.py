@@ -4,6 +4,7 @@ This module wires the parts together; each route module exposes setup(app).
 It is also where the Redactie's live texts and notices are handed to the
 bot's texts, because the gateway is the program that serves both.
 """
+
 from __future__ import annotations
 
 import logging

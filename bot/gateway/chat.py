@@ -4,6 +4,7 @@ Two guarantees live here because this is the path no message can skip:
 - acute danger gets "Bel 112" as the first line, even if the NLU missed it;
 - when Rasa is down the reply is still useful: 112 and the matching risk advice.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,12 +17,12 @@ from typing import Any
 from aiohttp import ClientConnectorError, ClientError, web
 
 from bot.core.regions import valid_region
-from bot.texts.render import Rendered, split_bubbles
-from bot.texts.replies import Replies
 from bot.core.risks import get_risk, match_risk
 from bot.core.safety import find_danger
 from bot.gateway.errors import json_error
 from bot.gateway.routing import ReplicaRouter, ReplicaSlots
+from bot.texts.render import Rendered, split_bubbles
+from bot.texts.replies import Replies
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def risk_arguments(key: str | None, phase: str) -> dict[str, Any]:
 
 # --- validation ---------------------------------------------------------------
 
+
 class BadRequest(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -50,9 +52,9 @@ async def parse_request(request: web.Request) -> tuple[str, str, str | None]:
     try:
         body = await request.json(loads=_strict_loads)
     except web.HTTPRequestEntityTooLarge:
-        raise BadRequest("request too large", 413)
+        raise BadRequest("request too large", 413) from None
     except Exception:
-        raise BadRequest("body must be valid JSON")
+        raise BadRequest("body must be valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     session_id = body.get("session_id")
@@ -85,6 +87,7 @@ def _strict_loads(raw: str) -> Any:
 
 # --- rate limiting -------------------------------------------------------------
 
+
 class RateLimiter:
     """Sliding one-minute window per key; in memory, per gateway process."""
 
@@ -108,6 +111,7 @@ class RateLimiter:
 
 
 # --- replies -------------------------------------------------------------------
+
 
 def to_messages(rasa_replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rasa REST replies -> widget messages, one per chat bubble."""
@@ -181,7 +185,9 @@ async def chat(request: web.Request) -> web.Response:
         arguments = {"danger": danger, **risk_arguments(key, "tijdens")}
         messages = as_messages(replies.render("utter_degraded", region=region, arguments=arguments))
         if key:
-            messages += as_messages(replies.render("utter_risk_advice", region=region, arguments=risk_arguments(key, "tijdens")))
+            messages += as_messages(
+                replies.render("utter_risk_advice", region=region, arguments=risk_arguments(key, "tijdens"))
+            )
 
     if found is not None and not (messages and messages[0]["text"].lower().startswith(EMERGENCY_PREFIX)):
         # The same 112 answer the emergency action gives, with the kind of danger.

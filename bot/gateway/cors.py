@@ -4,13 +4,14 @@ The region comes from the `region` query parameter (the widget always sends
 it, also on POST /api/v1/chat), because a preflight request has no body.
 Without a region the national defaults' list applies. `*` is never sent.
 """
+
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot.core.regions import is_region_code
 from bot.gateway.errors import json_error
 from bot.gateway.widget import DEFAULT_PORTS, get_embed_config, split_origin
-from bot.core.regions import is_region_code
 
 # The routes a widget on another site uses, plus the other public read APIs.
 # The editor and anything else stay same-origin only.
@@ -80,11 +81,14 @@ async def cors_middleware(request: web.Request, handler):
         _add_vary(response)
         return response
     if preflight:
-        response = web.Response(status=204, headers={
-            "Access-Control-Allow-Methods": ALLOW_METHODS,
-            "Access-Control-Allow-Headers": ALLOW_HEADERS,
-            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
-        })
+        response = web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": ALLOW_METHODS,
+                "Access-Control-Allow-Headers": ALLOW_HEADERS,
+                "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+            },
+        )
         return _allow(response, origin)
     try:
         response = await handler(request)

@@ -1,4 +1,5 @@
 """Turn every failure into a JSON answer: 4xx for bad input, never a traceback page."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """GET /healthz: 200 only when the gateway, every Rasa replica, the actions and the NLG answer."""
+
 from __future__ import annotations
 
 import asyncio

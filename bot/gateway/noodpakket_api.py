@@ -7,6 +7,7 @@ Both validate with bot.core.kit.parse_request, so a bad household gets the same 
 JSON error on either route. The checklist carries the household in its query
 string only: nothing is stored, and nothing about the household is logged.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,9 @@ from aiohttp import web
 
 from bot.core import kit
 from bot.core.knowledge import TEMPLATES_DIR
+from bot.gateway.errors import json_error
 from bot.texts.jinja import html_environment
 from bot.texts.replies import Replies
-from bot.gateway.errors import json_error
 
 API_PATH = "/api/v1/noodpakket"
 CHECKLIST_TEMPLATE = "checklist.html.j2"

@@ -11,6 +11,7 @@ Only verified websites, alert sites and frequencies are returned; unverified
 values are listed separately under "unverified" (see data/knowledge/regions.yml).
 The gemeente name is never logged.
 """
+
 from __future__ import annotations
 
 from aiohttp import web

@@ -9,15 +9,14 @@ GET /api/v1/risico/{key}?region=VRxx
     404 unknown key: {"error", "keys": [...]}
     400 bad region (not VR01..VR25, empty or given twice): {"error"}
 """
-from __future__ import annotations
 
-import re
+from __future__ import annotations
 
 from aiohttp import web
 
 from bot.core import risks
-from bot.gateway.errors import json_error
 from bot.core.regions import is_region_code
+from bot.gateway.errors import json_error
 
 PATH = "/api/v1/risico"
 NATIONAL_INFO = ["https://www.denkvooruit.nl", "https://crisis.nl"]

@@ -8,23 +8,28 @@ conversations, which keeps a burst of new residents evenly spread.
 A replica gets only a few messages at a time; the rest wait in line at the
 gateway, first come first served (ReplicaSlots).
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 import zlib
 from collections import deque
 from typing import AsyncIterator, Callable
+
 from bot.settings import Settings
 
 PURGE_EVERY_SECONDS = 60.0
 
 
 class ReplicaRouter:
-    def __init__(self, urls: tuple[str, ...], ttl_seconds: float = Settings.conversation_ttl_s,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        urls: tuple[str, ...],
+        ttl_seconds: float = Settings.conversation_ttl_s,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not urls:
             raise ValueError("at least one Rasa replica is needed")
         self.urls = tuple(urls)

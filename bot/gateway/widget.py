@@ -4,6 +4,7 @@ The configuration is data (data/embed/regions.yml); this module validates it,
 merges a region over the national defaults and serves the public part.
 bot/gateway/cors.py asks `EmbedConfig.origin_allowed` which sites may call the API.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,7 +12,6 @@ import gzip
 import hashlib
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +22,11 @@ import yaml
 from aiohttp import web
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.texts.jinja import html_environment
-
 from bot.core.knowledge import ROOT
-from bot.gateway.errors import json_error
 from bot.core.regions import is_region_code
+from bot.gateway.errors import json_error
 from bot.settings import Settings
+from bot.texts.jinja import html_environment
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +46,13 @@ COLOR_KEYS = ("primary", "on_primary", "surface", "on_surface", "bot_bubble", "l
 # (foreground, background, minimum ratio): every pair the widget shows together.
 # Text needs 4.5:1 (WCAG 1.4.3); the focus ring needs 3:1 (WCAG 1.4.11).
 CONTRAST_PAIRS: tuple[tuple[str, str, float], ...] = (
-    ("on_primary", "primary", 4.5),    # header, launcher, the resident's messages
-    ("primary", "surface", 4.5),       # quick-reply buttons
-    ("on_surface", "surface", 4.5),    # body text
-    ("on_surface", "bot_bubble", 4.5), # the bot's messages
+    ("on_primary", "primary", 4.5),  # header, launcher, the resident's messages
+    ("primary", "surface", 4.5),  # quick-reply buttons
+    ("on_surface", "surface", 4.5),  # body text
+    ("on_surface", "bot_bubble", 4.5),  # the bot's messages
     ("link", "bot_bubble", 4.5),
     ("link", "surface", 4.5),
-    ("on_danger", "danger", 4.5),      # the "Bel 112" message
+    ("on_danger", "danger", 4.5),  # the "Bel 112" message
     ("focus", "surface", 3.0),
     ("focus", "bot_bubble", 3.0),
 )
@@ -77,10 +76,11 @@ class EmbedConfigError(ValueError):
 
 # --- colour contrast (WCAG 2.1 definitions) ------------------------------------
 
+
 def relative_luminance(color: str) -> float:
     channels = []
     for i in (1, 3, 5):
-        c = int(color[i:i + 2], 16) / 255
+        c = int(color[i : i + 2], 16) / 255
         channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
     r, g, b = channels
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -101,6 +101,7 @@ def contrast_problems(colors: dict[str, str]) -> list[str]:
 
 
 # --- origins -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OriginPattern:
@@ -171,6 +172,7 @@ def parse_extra_origins(value: str) -> dict[str | None, list[OriginPattern]]:
 
 # --- the configuration ----------------------------------------------------------
 
+
 def _check_colors(colors: Any, where: str) -> dict[str, str]:
     if not isinstance(colors, dict) or set(colors) != set(COLOR_KEYS):
         raise EmbedConfigError(f"{where}: colors needs exactly {', '.join(COLOR_KEYS)}")
@@ -185,8 +187,14 @@ def _check_starters(starters: Any, where: str) -> list[dict[str, str]]:
         raise EmbedConfigError(f"{where}: starters must be a list")
     checked = []
     for item in starters:
-        if not (isinstance(item, dict) and isinstance(item.get("title"), str) and isinstance(item.get("payload"), str)
-                and item["title"].strip() and item["payload"].startswith("/") and len(item["payload"]) <= 200):
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("title"), str)
+            and isinstance(item.get("payload"), str)
+            and item["title"].strip()
+            and item["payload"].startswith("/")
+            and len(item["payload"]) <= 200
+        ):
             raise EmbedConfigError(f"{where}: each starter needs a title and a /payload")
         checked.append({"title": item["title"], "payload": item["payload"]})
     return checked
@@ -210,8 +218,9 @@ def _check_entry(entry: Any, where: str, base: dict[str, Any] | None) -> dict[st
         merged["colors"] = _check_colors(entry["colors"], where)
     if "logo" in entry:
         logo = entry["logo"]
-        if logo is not None and (not isinstance(logo, str) or not LOGO_NAME_RE.match(logo)
-                                 or not (LOGO_DIR / logo).is_file()):
+        if logo is not None and (
+            not isinstance(logo, str) or not LOGO_NAME_RE.match(logo) or not (LOGO_DIR / logo).is_file()
+        ):
             raise EmbedConfigError(f"{where}: logo must be null or a file in {LOGO_DIR}: {logo!r}")
         merged["logo"] = logo
     if "starters" in entry:
@@ -310,6 +319,7 @@ def get_embed_config(app: web.Application | None = None) -> EmbedConfig:
 
 # --- widget.js --------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Asset:
     body: bytes
@@ -376,6 +386,7 @@ async def logo(request: web.Request) -> web.StreamResponse:
 
 # --- JSON API ---------------------------------------------------------------------
 
+
 async def widget_config(request: web.Request) -> web.Response:
     region = request.query.get("region")
     if region is not None and not is_region_code(region):
@@ -386,6 +397,7 @@ async def widget_config(request: web.Request) -> web.Response:
 
 
 # --- pages ------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def _pages() -> SandboxedEnvironment:

@@ -4,6 +4,7 @@ Rasa POSTs {"response", "arguments", "tracker", "channel"} and expects one
 message {"text", "buttons"?}. Blank lines in the text become separate chat
 bubbles in the gateway.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """uvloop for our aiohttp servers (gateway, NLG), as Sanic already uses it for
 Rasa and the action server: less CPU per request on the chat path."""
+
 from __future__ import annotations
 
 

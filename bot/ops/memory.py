@@ -8,6 +8,7 @@ that replica waited with it (the ~1 s outliers in docs/performance.md).
 Freezing the start-up objects leaves only what is made while serving to the
 collector. Reference counting still frees frozen objects that are dropped.
 """
+
 from __future__ import annotations
 
 import gc

@@ -3,6 +3,7 @@
 Used by `make run` (fixed ports) and by the tests (free ports), so both run
 the same real stack. Plain subprocess handling, no Rasa imports.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,7 @@ class Stack:
     healthy_after: float | None = None  # seconds from start to /healthz 200
 
     @classmethod
-    def on_free_ports(cls, **kwargs) -> "Stack":
+    def on_free_ports(cls, **kwargs) -> Stack:
         return cls(ports={name: free_port() for name in default_ports()}, **kwargs)
 
     @property
@@ -81,23 +82,25 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "PYTHONPATH": str(ROOT),
-            "NW_GATEWAY_PORT": str(self.ports["gateway"]),
-            "NW_GATEWAY_HOST": self.gateway_host,
-            "NW_RASA_PORT": str(self.ports["rasa"]),
-            "NW_RASA_PORTS": ",".join(str(self.ports[name]) for name in self.rasa_replicas),
-            # Small matrices: one TensorFlow thread per replica avoids two
-            # replicas fighting over the same two cores.
-            "TF_INTRA_OP_PARALLELISM_THREADS": "1",
-            "TF_INTER_OP_PARALLELISM_THREADS": "1",
-            "NW_ACTIONS_PORT": str(self.ports["actions"]),
-            "NW_NLG_PORT": str(self.ports["nlg"]),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "LOG_LEVEL_LIBRARIES": "ERROR",
-            "RASA_TELEMETRY_ENABLED": "false",
-            "SANIC_REGISTER": "false",
-        })
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT),
+                "NW_GATEWAY_PORT": str(self.ports["gateway"]),
+                "NW_GATEWAY_HOST": self.gateway_host,
+                "NW_RASA_PORT": str(self.ports["rasa"]),
+                "NW_RASA_PORTS": ",".join(str(self.ports[name]) for name in self.rasa_replicas),
+                # Small matrices: one TensorFlow thread per replica avoids two
+                # replicas fighting over the same two cores.
+                "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+                "TF_INTER_OP_PARALLELISM_THREADS": "1",
+                "NW_ACTIONS_PORT": str(self.ports["actions"]),
+                "NW_NLG_PORT": str(self.ports["nlg"]),
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "LOG_LEVEL_LIBRARIES": "ERROR",
+                "RASA_TELEMETRY_ENABLED": "false",
+                "SANIC_REGISTER": "false",
+            }
+        )
         env.update(self.extra_env)
         return env
 
@@ -105,30 +108,49 @@ class Stack:
         python = str(VENV_BIN / "python")
         model = str(self.model or latest_model())
         commands = {
-            "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports["actions"]),
-                        "--quiet"],
+            "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports["actions"]), "--quiet"],
             "nlg": [python, "-m", "bot.nlg.server"],
             "gateway": [python, "-m", "bot.gateway"],
         }
         for name in self.rasa_replicas:
-            commands[name] = [python, "-m", "bot_rasa.launch", "run", "--enable-api", "-i", "127.0.0.1", "-p",
-                              str(self.ports[name]), "--model", model, "--endpoints", "endpoints.yml",
-                              "--credentials", "credentials.yml", "--quiet"]
+            commands[name] = [
+                python,
+                "-m",
+                "bot_rasa.launch",
+                "run",
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.ports[name]),
+                "--model",
+                model,
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--quiet",
+            ]
         return commands
 
     def start_process(self, name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}-{self.ports[name]}.log", "wb")
         self.procs[name] = subprocess.Popen(
-            self.commands()[name], cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            self.commands()[name],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
-    def start(self, timeout: float = 180.0) -> "Stack":
+    def start(self, timeout: float = 180.0) -> Stack:
         busy = [f"{name} ({port})" for name, port in self.ports.items() if port_in_use(port)]
         if busy:
             raise SystemExit(
-                "Noodwijzer lijkt al te draaien: poort bezet voor " + ", ".join(busy)
+                "Noodwijzer lijkt al te draaien: poort bezet voor "
+                + ", ".join(busy)
                 + ". Stop de andere `make run` eerst (Ctrl-C)."
             )
         for name in ("actions", "nlg", *self.rasa_replicas, "gateway"):
@@ -147,8 +169,11 @@ class Stack:
             sender = f"warm-up-{uuid.uuid4().hex}"
             for text in self.WARM_UP:
                 body = json.dumps({"sender": sender, "message": text}).encode()
-                request = urllib.request.Request(f"http://127.0.0.1:{self.ports[name]}/webhooks/rest/webhook",
-                                                 data=body, headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{self.ports[name]}/webhooks/rest/webhook",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                )
                 try:
                     urllib.request.urlopen(request, timeout=30).read()
                 except OSError:
@@ -169,7 +194,9 @@ class Stack:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
                     self.stop()
-                    raise RuntimeError(f"{name} stopped during start-up; see {self.log_dir}/{name}-{self.ports[name]}.log")
+                    raise RuntimeError(
+                        f"{name} stopped during start-up; see {self.log_dir}/{name}-{self.ports[name]}.log"
+                    )
             if self.health() == 200:
                 return time.monotonic() - started
             time.sleep(0.5)
@@ -226,7 +253,7 @@ def main() -> None:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise SystemExit("Noodwijzer draait al (vanuit deze map). Stop die eerst met Ctrl-C.")
+        raise SystemExit("Noodwijzer draait al (vanuit deze map). Stop die eerst met Ctrl-C.") from None
     stack = Stack(model=args.model)
     stopping = False
 
@@ -243,7 +270,10 @@ def main() -> None:
     t0 = time.monotonic()
     print("Noodwijzer start (Rasa laden duurt ongeveer een halve minuut)...", flush=True)
     stack.start()
-    print(f"Klaar in {time.monotonic() - t0:.0f} s. Open de chat op http://localhost:{stack.ports['gateway']}/", flush=True)
+    print(
+        f"Klaar in {time.monotonic() - t0:.0f} s. Open de chat op http://localhost:{stack.ports['gateway']}/",
+        flush=True,
+    )
     print("Stoppen: Ctrl-C", flush=True)
     while True:
         for name, proc in list(stack.procs.items()):

@@ -3,6 +3,7 @@
 national: edits the national templates and may publish a notice for any region.
 regional: edits only the overrides and notices of its own region.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.core.regions import is_region_code
 from bot.redactie import audit
 from bot.redactie.db import Database
-from bot.core.regions import is_region_code
 
 ROLES = ("national", "regional")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -81,8 +82,9 @@ def _user(row) -> User:
     return User(id=row["id"], username=row["username"], role=row["role"], region=row["region"])
 
 
-def add_user(db: Database, username: str, password: str, role: str, region: str | None = None,
-             actor: str = "cli") -> User:
+def add_user(
+    db: Database, username: str, password: str, role: str, region: str | None = None, actor: str = "cli"
+) -> User:
     username = (username or "").strip().lower()
     region = region or None
     _check(username, password, role, region)
@@ -100,13 +102,16 @@ def add_user(db: Database, username: str, password: str, role: str, region: str 
 def set_password(db: Database, username: str, password: str, actor: str = "cli") -> None:
     check_password(password)
     with db.write() as conn:
-        cur = conn.execute("UPDATE users SET password_hash = ? WHERE username = ?",
-                           (_hasher.hash(password), username.strip().lower()))
+        cur = conn.execute(
+            "UPDATE users SET password_hash = ? WHERE username = ?", (_hasher.hash(password), username.strip().lower())
+        )
         if cur.rowcount == 0:
             raise AccountError("no_such_user")
         # A new password ends every open session of that account.
-        conn.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
-                     (username.strip().lower(),))
+        conn.execute(
+            "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+            (username.strip().lower(),),
+        )
         audit.record(conn, actor, "user_password", username)
 
 
@@ -116,17 +121,21 @@ def set_active(db: Database, username: str, active: bool, actor: str = "cli") ->
         if cur.rowcount == 0:
             raise AccountError("no_such_user")
         if not active:
-            conn.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
-                         (username.strip().lower(),))
+            conn.execute(
+                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+                (username.strip().lower(),),
+            )
         audit.record(conn, actor, "user_enable" if active else "user_disable", username)
 
 
 def authenticate(db: Database, username: str, password: str) -> User | None:
     """The user if the password is right and the account active, else None."""
     username = (username or "").strip().lower()
-    row = db.connect().execute(
-        "SELECT id, username, role, region, password_hash, active FROM users WHERE username = ?", (username,)
-    ).fetchone()
+    row = (
+        db.connect()
+        .execute("SELECT id, username, role, region, password_hash, active FROM users WHERE username = ?", (username,))
+        .fetchone()
+    )
     stored = row["password_hash"] if row else _DUMMY_HASH
     try:
         _hasher.verify(stored, (password or "")[:MAX_PASSWORD])
@@ -141,15 +150,18 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
 
 
 def user_exists(db: Database, username: str) -> bool:
-    return db.connect().execute(
-        "SELECT 1 FROM users WHERE username = ?", ((username or "").strip().lower(),)
-    ).fetchone() is not None
+    return (
+        db.connect().execute("SELECT 1 FROM users WHERE username = ?", ((username or "").strip().lower(),)).fetchone()
+        is not None
+    )
 
 
 def get_user(db: Database, user_id: int) -> User | None:
-    row = db.connect().execute(
-        "SELECT id, username, role, region FROM users WHERE id = ? AND active = 1", (user_id,)
-    ).fetchone()
+    row = (
+        db.connect()
+        .execute("SELECT id, username, role, region FROM users WHERE id = ? AND active = 1", (user_id,))
+        .fetchone()
+    )
     return _user(row) if row else None
 
 

@@ -1,4 +1,5 @@
 """Audit log: who did what, when. Never stores passwords or chat text."""
+
 from __future__ import annotations
 
 import sqlite3

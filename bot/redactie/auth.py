@@ -3,6 +3,7 @@
 The cookie holds a random token; the database keeps only its SHA-256, so a
 copy of the database does not hand out live sessions.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,9 +16,9 @@ from bot.redactie import accounts
 from bot.redactie.accounts import User
 from bot.redactie.db import Database
 
-SESSION_TTL = 8 * 3600        # one working day
+SESSION_TTL = 8 * 3600  # one working day
 FAILURE_WINDOW = 15 * 60
-MAX_FAILURES = 5              # per username and per IP within the window
+MAX_FAILURES = 5  # per username and per IP within the window
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,14 @@ def get_session(db: Database, token: str | None, now: float | None = None) -> Se
     if not token or len(token) > 200:
         return None
     now = time.time() if now is None else now
-    row = db.connect().execute(
-        "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
-        (_hash(token), now),
-    ).fetchone()
+    row = (
+        db.connect()
+        .execute(
+            "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+            (_hash(token), now),
+        )
+        .fetchone()
+    )
     if row is None:
         return None
     user = accounts.get_user(db, row["user_id"])
@@ -77,12 +82,14 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 
 # --- failed logins --------------------------------------------------------------
 
+
 def login_blocked(db: Database, username: str, ip: str, now: float | None = None) -> bool:
     now = time.time() if now is None else now
     since = now - FAILURE_WINDOW
     conn = db.connect()
-    by_user = conn.execute("SELECT COUNT(*) FROM login_failures WHERE username = ? AND at > ?",
-                           (username.strip().lower(), since)).fetchone()[0]
+    by_user = conn.execute(
+        "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at > ?", (username.strip().lower(), since)
+    ).fetchone()[0]
     by_ip = conn.execute("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?", (ip, since)).fetchone()[0]
     return by_user >= MAX_FAILURES or by_ip >= MAX_FAILURES
 
@@ -91,8 +98,9 @@ def record_failure(db: Database, username: str, ip: str, now: float | None = Non
     now = time.time() if now is None else now
     with db.write() as conn:
         conn.execute("DELETE FROM login_failures WHERE at <= ?", (now - FAILURE_WINDOW,))
-        conn.execute("INSERT INTO login_failures (username, ip, at) VALUES (?, ?, ?)",
-                     (username.strip().lower()[:80], ip, now))
+        conn.execute(
+            "INSERT INTO login_failures (username, ip, at) VALUES (?, ?, ?)", (username.strip().lower()[:80], ip, now)
+        )
 
 
 def clear_failures(db: Database, username: str) -> None:

@@ -1,4 +1,5 @@
 """Which texts staff may edit, and what each layer currently says."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ def templates_dir() -> Path:
 def template_names() -> list[str]:
     """Every chat text in templates/ (one file per response; _files are internal)."""
     return sorted(
-        p.stem for p in templates_dir().glob("*.j2")
+        p.stem
+        for p in templates_dir().glob("*.j2")
         if p.is_file() and NAME_RE.match(p.stem) and not p.stem.startswith("_")
     )
 
@@ -30,8 +32,9 @@ def file_source(name: str, region: str | None) -> str | None:
 @dataclass(frozen=True)
 class Layer:
     """One layer's current text: a live edit, the repository file, or nothing."""
+
     source: str | None
-    live: Version | None      # latest live version (may be a 'back to repository' marker)
+    live: Version | None  # latest live version (may be a 'back to repository' marker)
     file_source: str | None
 
     @property

@@ -3,6 +3,7 @@
 WAL mode lets the NLG process read while the gateway writes. The path comes
 from NOODWIJZER_DB (default var/noodwijzer.sqlite3, outside templates/).
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ import threading
 from pathlib import Path
 
 from bot.settings import Settings
-
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (

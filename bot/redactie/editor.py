@@ -3,6 +3,7 @@
 Every path checks permission, validates, stores and writes the audit log in one
 transaction. A text that fails validation is never stored.
 """
+
 from __future__ import annotations
 
 from bot.redactie import audit, catalog
@@ -33,8 +34,9 @@ def normalise(source: str) -> str:
     return source.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def save(db: Database, store: SqliteTemplateStore, user: User, name: str, region: str | None,
-         source: str, note: str = "") -> tuple[Result, Version | None]:
+def save(
+    db: Database, store: SqliteTemplateStore, user: User, name: str, region: str | None, source: str, note: str = ""
+) -> tuple[Result, Version | None]:
     check_access(user, name, region)
     source = normalise(source)
     result = validate(name, source)
@@ -46,7 +48,9 @@ def save(db: Database, store: SqliteTemplateStore, user: User, name: str, region
     return result, version
 
 
-def restore(db: Database, store: SqliteTemplateStore, user: User, version_id: int) -> tuple[Result | None, Version | None]:
+def restore(
+    db: Database, store: SqliteTemplateStore, user: User, version_id: int
+) -> tuple[Result | None, Version | None]:
     """A new version equal to an old one. The old text is validated again: samples may have changed."""
     old = store.get_version(version_id)
     if old is None:
@@ -58,9 +62,12 @@ def restore(db: Database, store: SqliteTemplateStore, user: User, version_id: in
         if not result.ok:
             return result, None
     with db.write() as conn:
-        version = store.save(old.name, old.region, old.source, user.username, f"v{old.id}",
-                             restored_from=old.id, conn=conn)
-        audit.record(conn, user.username, "template_restore", target(old.name, old.region), f"v{version.id} = v{old.id}")
+        version = store.save(
+            old.name, old.region, old.source, user.username, f"v{old.id}", restored_from=old.id, conn=conn
+        )
+        audit.record(
+            conn, user.username, "template_restore", target(old.name, old.region), f"v{version.id} = v{old.id}"
+        )
     return result, version
 
 

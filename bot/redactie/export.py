@@ -1,11 +1,12 @@
 """Write the live edits as files (DIR/<name>.j2, DIR/regions/VRxx/<name>.j2) for review in git."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.regions import is_region_code
 from bot.redactie.store import SqliteTemplateStore
 from bot.texts.render import NAME_RE
-from bot.core.regions import is_region_code
 
 
 def export(store: SqliteTemplateStore, out_dir: Path) -> list[Path]:

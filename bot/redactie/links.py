@@ -1,4 +1,5 @@
 """Find links in text that residents should not get: only https:// and /relative are allowed."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,24 @@ ALLOWED_SCHEMES = {"https"}
 # Words followed by a colon in normal Dutch text are not schemes ("Let op: ...") unless
 # followed by something URL-like; we therefore flag only schemes browsers act on.
 DANGEROUS_OR_PLAIN = {
-    "http", "javascript", "data", "vbscript", "file", "ftp", "blob", "ws", "wss", "about",
-    "chrome", "intent", "sms", "mailto", "tel", "filesystem", "jar", "view-source",
+    "http",
+    "javascript",
+    "data",
+    "vbscript",
+    "file",
+    "ftp",
+    "blob",
+    "ws",
+    "wss",
+    "about",
+    "chrome",
+    "intent",
+    "sms",
+    "mailto",
+    "tel",
+    "filesystem",
+    "jar",
+    "view-source",
 }
 
 
@@ -21,10 +38,10 @@ def bad_links(text: str) -> list[str]:
     for match in _SCHEME_RE.finditer(text or ""):
         scheme = match.group(1).lower()
         if scheme in ALLOWED_SCHEMES:
-            if not text[match.end():].startswith("//"):
+            if not text[match.end() :].startswith("//"):
                 found.append(_snippet(text, match.start()))
             continue
-        rest = text[match.end():]
+        rest = text[match.end() :]
         if scheme in DANGEROUS_OR_PLAIN or rest.startswith("//"):
             found.append(_snippet(text, match.start()))
     for match in _PROTOCOL_RELATIVE_RE.finditer(text or ""):

@@ -3,6 +3,7 @@
 Expiry is part of every query (expires_at > now), so an expired notice
 disappears without a restart or a clean-up job.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,17 +11,17 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.core.regions import is_region_code
 from bot.redactie import audit
 from bot.redactie.accounts import User
 from bot.redactie.db import Database, default_db
 from bot.redactie.links import bad_links
-from bot.core.regions import is_region_code
 
 TZ = ZoneInfo("Europe/Amsterdam")
 MAX_TITLE = 80
 MAX_TEXT = 400
 MAX_URL = 500
-MAX_DURATION = 14 * 24 * 3600   # a notice is about now; longer-lived text belongs in a template
+MAX_DURATION = 14 * 24 * 3600  # a notice is about now; longer-lived text belongs in a template
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,16 @@ def check_notice(title: str, text: str, url: str, expires_at: float, now: float)
     return problems
 
 
-def publish(db: Database, user: User, region: str | None, title: str, text: str, url: str,
-            expires_at: float, now: float | None = None) -> Notice:
+def publish(
+    db: Database,
+    user: User,
+    region: str | None,
+    title: str,
+    text: str,
+    url: str,
+    expires_at: float,
+    now: float | None = None,
+) -> Notice:
     now = time.time() if now is None else now
     region = region or None
     if region is not None and not is_region_code(region):
@@ -101,7 +110,9 @@ def withdraw(db: Database, user: User, notice_id: int, now: float | None = None)
         raise PermissionError(notice.region)
     with db.write() as conn:
         conn.execute("UPDATE notices SET expires_at = ? WHERE id = ? AND expires_at > ?", (now, notice_id, now))
-        audit.record(conn, user.username, "notice_withdraw", f"notice:{notice.region or 'NL'}:{notice_id}", notice.title)
+        audit.record(
+            conn, user.username, "notice_withdraw", f"notice:{notice.region or 'NL'}:{notice_id}", notice.title
+        )
 
 
 def get(db: Database, notice_id: int) -> Notice | None:
@@ -114,11 +125,15 @@ def current(db: Database, region: str | None, now: float | None = None) -> Notic
     now = time.time() if now is None else now
     if region is not None and not is_region_code(region):
         return None
-    row = db.connect().execute(
-        f"SELECT {_COLUMNS} FROM notices WHERE (region IS ? OR region IS NULL) AND expires_at > ? "
-        "ORDER BY region IS NULL, id DESC LIMIT 1",  # a regional notice wins over a national one
-        (region, now),
-    ).fetchone()
+    row = (
+        db.connect()
+        .execute(
+            f"SELECT {_COLUMNS} FROM notices WHERE (region IS ? OR region IS NULL) AND expires_at > ? "
+            "ORDER BY region IS NULL, id DESC LIMIT 1",  # a regional notice wins over a national one
+            (region, now),
+        )
+        .fetchone()
+    )
     return Notice(**dict(row)) if row else None
 
 
@@ -127,10 +142,14 @@ def listing(db: Database, user: User, limit: int = 50) -> list[Notice]:
     if user.is_national:
         rows = db.connect().execute(f"SELECT {_COLUMNS} FROM notices ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
     else:
-        rows = db.connect().execute(
-            f"SELECT {_COLUMNS} FROM notices WHERE region IS ? OR region IS NULL ORDER BY id DESC LIMIT ?",
-            (user.region, limit),
-        ).fetchall()
+        rows = (
+            db.connect()
+            .execute(
+                f"SELECT {_COLUMNS} FROM notices WHERE region IS ? OR region IS NULL ORDER BY id DESC LIMIT ?",
+                (user.region, limit),
+            )
+            .fetchall()
+        )
     return [Notice(**dict(r)) for r in rows]
 
 

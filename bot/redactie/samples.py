@@ -4,6 +4,7 @@ Both are data (data/redactie/samples.yml and variables.yml). A template is
 rendered against every sample that provides the variables it receives, with
 exactly those variables, so a text that works in the preview also works live.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from bot.texts import context as ctx
 from bot.core.knowledge import ROOT
+from bot.texts import context as ctx
 
 logger = logging.getLogger(__name__)
 DATA_DIR = ROOT / "data" / "redactie"
@@ -48,11 +49,11 @@ class Sample:
 class TemplateInfo:
     name: str
     purpose: str
-    variables: tuple[Variable, ...]      # template-specific (keyword arguments from the action)
+    variables: tuple[Variable, ...]  # template-specific (keyword arguments from the action)
     must_start_with: str | None = None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(name: str) -> Any:
     with open(DATA_DIR / name, encoding="utf-8") as fh:
         return yaml.safe_load(fh) or {}
@@ -60,8 +61,12 @@ def _load(name: str) -> Any:
 
 def _variables(items: list[dict] | None) -> tuple[Variable, ...]:
     return tuple(
-        Variable(name=v["name"], explanation=v.get("uitleg", ""), example=v.get("voorbeeld", ""),
-                 optional=bool(v.get("optioneel", False)))
+        Variable(
+            name=v["name"],
+            explanation=v.get("uitleg", ""),
+            example=v.get("voorbeeld", ""),
+            optional=bool(v.get("optioneel", False)),
+        )
         for v in items or []
     )
 
@@ -92,10 +97,17 @@ def samples() -> list[Sample]:
         per_text = {}
         for text_name, spec in (raw.get("per_text") or {}).items():
             per_text[text_name] = {**(spec.get("arguments") or {}), **_computed(spec.get("computed"), raw.get("id"))}
-        result.append(Sample(
-            id=raw["id"], label=raw["label"], region=raw.get("region"),
-            slots=dict(raw.get("slots") or {}), notice=raw.get("notice"), arguments=arguments, per_text=per_text,
-        ))
+        result.append(
+            Sample(
+                id=raw["id"],
+                label=raw["label"],
+                region=raw.get("region"),
+                slots=dict(raw.get("slots") or {}),
+                notice=raw.get("notice"),
+                arguments=arguments,
+                per_text=per_text,
+            )
+        )
     return result
 
 
@@ -132,8 +144,11 @@ def _call(spec: Any) -> Any:
 def applicable(info: TemplateInfo, all_samples: list[Sample] | None = None) -> list[Sample]:
     """Samples that provide every non-optional variable of the template."""
     required = {v.name for v in info.variables if not v.optional}
-    return [s for s in (all_samples if all_samples is not None else samples())
-            if required <= s.arguments_for(info.name).keys()]
+    return [
+        s
+        for s in (all_samples if all_samples is not None else samples())
+        if required <= s.arguments_for(info.name).keys()
+    ]
 
 
 def situations(info: TemplateInfo) -> list[tuple[Sample, bool]]:

@@ -4,6 +4,7 @@ The live renderer trusts a text once it is saved, so every limit that keeps a
 text cheap (no huge loops, no giant strings, no file access) is checked here,
 before saving.
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,13 +41,13 @@ def _binop(context: Any, operator: str, left: Any, right: Any) -> Any:
             if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and count > MAX_REPEAT:
                 raise SecurityError("repetition too big")
         result = left * right
-        if isinstance(result, int) and abs(result) > 10 ** 12:
+        if isinstance(result, int) and abs(result) > 10**12:
             raise SecurityError("number too big")
         return result
     if operator == "**":
-        if isinstance(right, (int, float)) and (right > 64 or abs(left) > 10 ** 6):
+        if isinstance(right, (int, float)) and (right > 64 or abs(left) > 10**6):
             raise SecurityError("power too big")
-        return left ** right
+        return left**right
     raise SecurityError("operator not allowed")
 
 
@@ -90,5 +91,3 @@ def run_with_budget(func: Callable[[], Any], budget: float = TIME_BUDGET) -> Any
         return func()
     finally:
         sys.settrace(previous)
-
-

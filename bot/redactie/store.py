@@ -4,6 +4,7 @@ Implements bot.texts.render.TemplateStore. region None is the national layer.
 A version whose source is None means "no live edit on this layer": the
 repository text (or, for a region, the national text) shows again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,10 +49,14 @@ class SqliteTemplateStore:
         cache = getattr(self._local, "cache", None)
         if cache is not None and self._local.version == version:
             return cache
-        rows = self.db.connect().execute(
-            "SELECT name, region, source FROM template_versions WHERE id IN "
-            "(SELECT MAX(id) FROM template_versions GROUP BY name, region)"
-        ).fetchall()
+        rows = (
+            self.db.connect()
+            .execute(
+                "SELECT name, region, source FROM template_versions WHERE id IN "
+                "(SELECT MAX(id) FROM template_versions GROUP BY name, region)"
+            )
+            .fetchall()
+        )
         cache = {(r["name"], r["region"]): r["source"] for r in rows if r["source"] is not None}
         self._local.cache, self._local.version = cache, version
         return cache
@@ -63,40 +68,64 @@ class SqliteTemplateStore:
     # --- versions ------------------------------------------------------------
 
     def latest(self, name: str, region: str | None) -> Version | None:
-        row = self.db.connect().execute(
-            f"SELECT {_COLUMNS} FROM template_versions WHERE name = ? AND region IS ? ORDER BY id DESC LIMIT 1",
-            (name, region),
-        ).fetchone()
+        row = (
+            self.db.connect()
+            .execute(
+                f"SELECT {_COLUMNS} FROM template_versions WHERE name = ? AND region IS ? ORDER BY id DESC LIMIT 1",
+                (name, region),
+            )
+            .fetchone()
+        )
         return Version(**dict(row)) if row else None
 
     def history(self, name: str, region: str | None, limit: int = 100) -> list[Version]:
-        rows = self.db.connect().execute(
-            f"SELECT {_COLUMNS} FROM template_versions WHERE name = ? AND region IS ? ORDER BY id DESC LIMIT ?",
-            (name, region, limit),
-        ).fetchall()
+        rows = (
+            self.db.connect()
+            .execute(
+                f"SELECT {_COLUMNS} FROM template_versions WHERE name = ? AND region IS ? ORDER BY id DESC LIMIT ?",
+                (name, region, limit),
+            )
+            .fetchall()
+        )
         return [Version(**dict(r)) for r in rows]
 
     def get_version(self, version_id: int) -> Version | None:
-        row = self.db.connect().execute(
-            f"SELECT {_COLUMNS} FROM template_versions WHERE id = ?", (version_id,)
-        ).fetchone()
+        row = (
+            self.db.connect()
+            .execute(f"SELECT {_COLUMNS} FROM template_versions WHERE id = ?", (version_id,))
+            .fetchone()
+        )
         return Version(**dict(row)) if row else None
 
     def live_versions(self) -> dict[tuple[str, str | None], Version]:
         """Latest version per (name, region), including 'back to repository' markers."""
-        rows = self.db.connect().execute(
-            f"SELECT {_COLUMNS} FROM template_versions WHERE id IN "
-            "(SELECT MAX(id) FROM template_versions GROUP BY name, region)"
-        ).fetchall()
+        rows = (
+            self.db.connect()
+            .execute(
+                f"SELECT {_COLUMNS} FROM template_versions WHERE id IN "
+                "(SELECT MAX(id) FROM template_versions GROUP BY name, region)"
+            )
+            .fetchall()
+        )
         return {(r["name"], r["region"]): Version(**dict(r)) for r in rows}
 
-    def save(self, name: str, region: str | None, source: str | None, author: str, note: str = "",
-             restored_from: int | None = None, conn=None) -> Version:
+    def save(
+        self,
+        name: str,
+        region: str | None,
+        source: str | None,
+        author: str,
+        note: str = "",
+        restored_from: int | None = None,
+        conn=None,
+    ) -> Version:
         """Append a version. Callers validate first (see editor.py); this only stores."""
         now = time.time()
         args = (name, region, source, author, note[:500], restored_from, now)
-        sql = ("INSERT INTO template_versions (name, region, source, author, note, restored_from, created_at) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        sql = (
+            "INSERT INTO template_versions (name, region, source, author, note, restored_from, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
         if conn is not None:
             cur = conn.execute(sql, args)
         else:

@@ -6,13 +6,13 @@ relative /path, an over-long chat bubble, an empty answer, an unknown button
 intent, a required first line (e.g. "Bel 112"). Readability (B1) only warns.
 Issues carry codes; the editor's pages word them in Dutch.
 """
+
 from __future__ import annotations
 
 import functools
 import importlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 from jinja2 import TemplateSyntaxError, UndefinedError
@@ -33,11 +33,11 @@ INTENT_RE = re.compile(r"^/([A-Za-z0-9_]+)")
 
 @dataclass(frozen=True)
 class Issue:
-    level: str                 # "error" | "warning"
+    level: str  # "error" | "warning"
     code: str
     sample: str | None = None  # label of the sample situation
     line: int | None = None
-    detail: str = ""           # technical detail (variable, link, message); shown as code
+    detail: str = ""  # technical detail (variable, link, message); shown as code
 
 
 @dataclass
@@ -121,7 +121,7 @@ def validate(name: str, source: str) -> Result:
         result.previews.append(preview)
         context = samples_mod.context_for(info, sample, include_optional)
         try:
-            raw = run_with_budget(lambda: template.render(**context))
+            raw = run_with_budget(lambda: template.render(**context))  # noqa: B023 (called at once)
         except UndefinedError as exc:
             preview.failed = True
             result.add(Issue("error", "undefined", sample.label, detail=str(exc.message or exc)))
@@ -188,8 +188,9 @@ def _readability(texts: list[str], result: Result) -> None:
     if score.hard_sentences:
         result.add(Issue("warning", "hard_sentences", detail=str(len(score.hard_sentences))))
         for preview in result.previews:
-            preview.bubbles = [highlight("".join(s for s, _ in bubble), score.hard_sentences)
-                               for bubble in preview.bubbles]
+            preview.bubbles = [
+                highlight("".join(s for s, _ in bubble), score.hard_sentences) for bubble in preview.bubbles
+            ]
 
 
 def highlight(text: str, hard: list[str]) -> list[tuple[str, bool]]:

@@ -4,6 +4,7 @@ HTTP only: every decision (who may do what, validation, storage) lives in the
 other bot.redactie modules. Pages are server-rendered from pages/*.html.j2
 with autoescape on; all Dutch words live in those pages.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,25 +20,26 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 from babel.dates import format_datetime
 
-from bot.texts.jinja import html_environment
-
+from bot.core.regions import REGION_CODES, is_region_code
 from bot.core.regions import get_region as region_info
 from bot.redactie import accounts, audit, auth, catalog, editor, notices, samples
 from bot.redactie.accounts import User
 from bot.redactie.db import Database
 from bot.redactie.store import SqliteTemplateStore
 from bot.redactie.validate import validate
-from bot.core.regions import REGION_CODES, is_region_code
+from bot.texts.jinja import html_environment
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"redactie.css": "text/css", "redactie.js": "text/javascript"}
 SESSION_COOKIE = "nw_redactie"
-LOGIN_COOKIE = "nw_redactie_login"   # double-submit CSRF token for the login form (no session yet)
+LOGIN_COOKIE = "nw_redactie_login"  # double-submit CSRF token for the login form (no session yet)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-NATIONAL = "NL"                      # form value for the national layer
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+NATIONAL = "NL"  # form value for the national layer
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 @dataclass
@@ -82,6 +84,7 @@ def error_page(status: int, code: str, session: auth.Session | None = None) -> w
 
 # --- sessions, CSRF ------------------------------------------------------------
 
+
 def _redactie(request: web.Request) -> Redactie:
     return request.app[REDACTIE]
 
@@ -96,6 +99,7 @@ Handler = Callable[[web.Request, auth.Session], Awaitable[web.StreamResponse]]
 def login_required(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """GET without a session redirects to the login page; POST gets 401.
     Every POST must carry the session's CSRF token (form field or header), else 403."""
+
     async def wrapper(request: web.Request) -> web.StreamResponse:
         session = current_session(request)
         if session is None:
@@ -108,13 +112,13 @@ def login_required(handler: Handler) -> Callable[[web.Request], Awaitable[web.St
             if not auth.tokens_match(session.csrf_token, given if isinstance(given, str) else None):
                 return error_page(403, "csrf", session)
         return await handler(request, session)
+
     return wrapper
 
 
 def _set_cookie(response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
     # Secure + HttpOnly + SameSite=Strict; browsers accept Secure cookies on http://localhost.
-    response.set_cookie(name, value, path="/redactie", max_age=max_age, secure=True, httponly=True,
-                        samesite="Strict")
+    response.set_cookie(name, value, path="/redactie", max_age=max_age, secure=True, httponly=True, samesite="Strict")
 
 
 def _client_ip(request: web.Request) -> str:
@@ -127,6 +131,7 @@ async def _in_thread(func, *args):
 
 
 # --- login / logout --------------------------------------------------------------
+
 
 async def login_form(request: web.Request) -> web.StreamResponse:
     if current_session(request) is not None:
@@ -181,6 +186,7 @@ async def logout(request: web.Request, session: auth.Session) -> web.StreamRespo
 
 # --- template list and editor ------------------------------------------------------
 
+
 def _layer_param(value: Any, user: User) -> str | None | bool:
     """Form/query value -> None (national), 'VRxx', or False when invalid."""
     if value is None or value == "":
@@ -207,13 +213,15 @@ async def index(request: web.Request, session: auth.Session) -> web.StreamRespon
     live = state.store.live_versions()
     rows = []
     for name in catalog.template_names():
-        rows.append({
-            "name": name,
-            "purpose": samples.template_info(name).purpose,
-            "national": catalog.layer(state.store, name, None),
-            "regional": catalog.layer(state.store, name, user.region) if user.region else None,
-            "overrides": _region_overrides(state, name, live),
-        })
+        rows.append(
+            {
+                "name": name,
+                "purpose": samples.template_info(name).purpose,
+                "national": catalog.layer(state.store, name, None),
+                "regional": catalog.layer(state.store, name, user.region) if user.region else None,
+                "overrides": _region_overrides(state, name, live),
+            }
+        )
     return page("index.html.j2", session=session, rows=rows)
 
 
@@ -326,10 +334,25 @@ async def history(request: web.Request, session: auth.Session) -> web.StreamResp
     entries = []
     for i, version in enumerate(versions):
         before = versions[i + 1].source if i + 1 < len(versions) else None
-        entries.append({"version": version, "diff": _diff(before if before is not None else base or "",
-                                                          version.source if version.source is not None else base or "")})
-    return page("history.html.j2", session=session, name=name, region=region, layer_value=region or NATIONAL,
-                entries=entries, base=base, layer=layer)
+        entries.append(
+            {
+                "version": version,
+                "diff": _diff(
+                    before if before is not None else base or "",
+                    version.source if version.source is not None else base or "",
+                ),
+            }
+        )
+    return page(
+        "history.html.j2",
+        session=session,
+        name=name,
+        region=region,
+        layer_value=region or NATIONAL,
+        entries=entries,
+        base=base,
+        layer=layer,
+    )
 
 
 def _diff(before: str, after: str) -> list[tuple[str, str]]:
@@ -356,8 +379,9 @@ async def restore(request: web.Request, session: auth.Session) -> web.StreamResp
         return problem
     result, version = await _in_thread(editor.restore, state.db, state.store, session.user, old.id)
     if version is None:
-        context = _edit_context(state, session, old.name, old.region, source=old.source or "", result=result,
-                                not_saved=True)
+        context = _edit_context(
+            state, session, old.name, old.region, source=old.source or "", result=result, not_saved=True
+        )
         return page("edit.html.j2", status=422, **context)
     raise web.HTTPSeeOther(_edit_url(old.name, old.region, saved=version.id))
 
@@ -374,6 +398,7 @@ async def reset(request: web.Request, session: auth.Session) -> web.StreamRespon
 
 
 # --- notices --------------------------------------------------------------------
+
 
 def _notice_regions(user: User) -> list[str | None]:
     if user.is_national:
@@ -413,8 +438,15 @@ async def notice_publish(request: web.Request, session: auth.Session) -> web.Str
         return error_page(403, "forbidden", session)
     expires_at = notices.parse_local_datetime(fields["expires"])
     try:
-        notice = notices.publish(state.db, session.user, region, fields["title"], fields["text"], fields["url"],
-                                 expires_at if expires_at is not None else 0.0)
+        notice = notices.publish(
+            state.db,
+            session.user,
+            region,
+            fields["title"],
+            fields["text"],
+            fields["url"],
+            expires_at if expires_at is not None else 0.0,
+        )
     except notices.NoticeError as exc:
         return _notices_page(state, session, status=422, problem=exc.code, form=fields)
     raise web.HTTPSeeOther(f"/redactie/meldingen?gepubliceerd={notice.id}")
@@ -445,6 +477,7 @@ async def notice_api(request: web.Request) -> web.Response:
 
 
 # --- audit log, static --------------------------------------------------------------
+
 
 @login_required
 async def audit_log(request: web.Request, session: auth.Session) -> web.StreamResponse:

@@ -5,6 +5,7 @@ Redactie preview, so a template sees the same variables wherever it is rendered.
 The incident notice comes from the Redactie; callers pass it in, so this module
 depends on bot.core only.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,6 +7,7 @@ Two kinds:
 - `html_environment(directory)`: pages that developers own (checklist, embed
   page, Redactie screens). Autoescaped, loaded from one directory.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -20,7 +21,6 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 LOCALE = "nl_NL"
-
 
 
 def money(value: Any) -> str:

@@ -10,6 +10,7 @@ Text conventions understood here (see docs/conventions.md): lines
 "knop: Titel | /payload" are buttons, not text; every line counts as the end
 of a sentence, because bubbles and list items are read as separate units.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 import pyphen
 
 MAX_WORDS_PER_SENTENCE = 15.0  # B1 guideline (average)
-HARD_SENTENCE_WORDS = 20       # a single sentence this long is hard for many readers
-HARD_WORD_SYLLABLES = 5        # one such word makes a short sentence hard to scan
+HARD_SENTENCE_WORDS = 20  # a single sentence this long is hard for many readers
+HARD_WORD_SYLLABLES = 5  # one such word makes a short sentence hard to scan
 MIN_FLESCH_DOUMA = 60.0
 
 _BUTTON_LINE = re.compile(r"^\s*knop:.*$", re.MULTILINE)

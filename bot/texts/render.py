@@ -8,6 +8,7 @@ Rendered text uses two conventions that communication staff can write by hand:
 a blank line starts a new chat bubble, and a line "knop: Titel | /payload"
 becomes a quick-reply button.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.knowledge import TEMPLATES_DIR
-from bot.texts.jinja import text_environment
 from bot.core.regions import is_region_code
+from bot.texts.jinja import text_environment
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class TemplateStore(Protocol):
 
 
 # --- output parsing ---------------------------------------------------------
+
 
 @dataclass
 class Rendered:
@@ -69,6 +71,7 @@ def split_bubbles(text: str) -> list[str]:
 
 
 # --- the renderer -------------------------------------------------------------
+
 
 class TemplateNotFound(LookupError):
     pass

@@ -6,6 +6,7 @@ The live-edit store and the incident notice belong to the Redactie; the
 programs that start a server hand them in (see bot/nlg/server.py and
 bot/gateway/app.py), so this layer depends on bot.core only.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,5 +56,5 @@ class Replies:
         return self.renderer.render(name, self.context(slots, region, arguments), region)
 
     def emergency(self, danger: str | None, risk_key: str | None, region: str | None) -> Rendered:
-        """"Bel 112" first: the same arguments whether the action or the gateway asks."""
+        """ "Bel 112" first: the same arguments whether the action or the gateway asks."""
         return self.render(EMERGENCY_RESPONSE, region=region, arguments=emergency_arguments(danger, risk_key))

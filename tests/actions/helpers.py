@@ -4,6 +4,7 @@ Tracker.from_dict fixtures, assertions on the returned events).
 The domain is the real domain.yml, so a slot or form renamed there is renamed
 here too.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,22 +38,26 @@ def make_tracker(
     all_slots.update(slots or {})
     unknown = set(slots or {}) - set(all_slots) - {"session_started_metadata"}
     assert not unknown, f"not in domain.yml: {unknown}"
-    return Tracker.from_dict({
-        "sender_id": "test",
-        "slots": all_slots,
-        "latest_message": {
-            "text": text,
-            "intent": {"name": intent, "confidence": confidence},
-            "entities": entities or [],
-            "metadata": metadata or {},
-        },
-        "events": [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}},
-                   *(extra_events or [])],
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {"name": active_loop} if active_loop else {},
-        "latest_action_name": latest_action,
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": "test",
+            "slots": all_slots,
+            "latest_message": {
+                "text": text,
+                "intent": {"name": intent, "confidence": confidence},
+                "entities": entities or [],
+                "metadata": metadata or {},
+            },
+            "events": [
+                {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}},
+                *(extra_events or []),
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": latest_action,
+        }
+    )
 
 
 def entity(name: str, value: str) -> dict:

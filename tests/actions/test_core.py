@@ -3,6 +3,7 @@
 Actions run against Tracker.from_dict fixtures; what they utter is then rendered
 with the real templates, so the test follows one message from tracker to text.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -13,12 +14,34 @@ from bot.texts.context import template_context
 from bot.texts.render import Renderer, split_bubbles
 
 CORE_TEMPLATES = [
-    "utter_greet", "utter_goodbye", "utter_thank", "utter_bot_challenge", "utter_capabilities",
-    "utter_out_of_scope", "utter_fallback", "utter_emergency", "utter_affirm", "utter_deny",
+    "utter_greet",
+    "utter_goodbye",
+    "utter_thank",
+    "utter_bot_challenge",
+    "utter_capabilities",
+    "utter_out_of_scope",
+    "utter_fallback",
+    "utter_emergency",
+    "utter_affirm",
+    "utter_deny",
     "utter_continue_form",
 ]
-DANGER_KINDS = ["fire", "natuurbrand", "medical", "drowning", "car_water", "water", "gas", "chemical",
-                "attack", "violence", "storm", "earthquake", "general", None]
+DANGER_KINDS = [
+    "fire",
+    "natuurbrand",
+    "medical",
+    "drowning",
+    "car_water",
+    "water",
+    "gas",
+    "chemical",
+    "attack",
+    "violence",
+    "storm",
+    "earthquake",
+    "general",
+    None,
+]
 
 
 from tests.actions.helpers import entity, make_tracker, run  # noqa: E402
@@ -44,22 +67,26 @@ def render_message(renderer, message, region=None, slots=None):
 
 # --- action_emergency -----------------------------------------------------------
 
-@pytest.mark.parametrize("text,entities,kind,risk_key", [
-    ("help de keuken staat in brand", [], "fire", "brand"),
-    # The safety net knows smoke in a house is a fire, even if the NLU tagged "rook"
-    # as the chemical-plume risk.
-    ("er is rook in de woonkamer", [entity("risk", "gevaarlijke_stoffen")], "fire", "brand"),
-    ("het water komt ons huis binnen", [], "water", "overstroming"),
-    ("er hangt een gifwolk boven de wijk", [], "chemical", "gevaarlijke_stoffen"),
-    # Gas indoors: no risk advice (chemical advice says stay in, gas says get out).
-    ("ik ruik gas in de keuken", [], "gas", None),
-    ("mijn moeder ademt niet", [], "medical", None),
-    # Wording the safety net does not know: the NLU entity still gives the risk.
-    ("het stormt en ons dak gaat eraf", [entity("risk", "storm")], None, "storm"),
-    # An entity value that is a synonym, not a key.
-    ("de woningbrand is enorm", [entity("risk", "woningbrand")], None, "brand"),
-    ("er is iets heel ergs aan de hand", [], None, None),
-])
+
+@pytest.mark.parametrize(
+    "text,entities,kind,risk_key",
+    [
+        ("help de keuken staat in brand", [], "fire", "brand"),
+        # The safety net knows smoke in a house is a fire, even if the NLU tagged "rook"
+        # as the chemical-plume risk.
+        ("er is rook in de woonkamer", [entity("risk", "gevaarlijke_stoffen")], "fire", "brand"),
+        ("het water komt ons huis binnen", [], "water", "overstroming"),
+        ("er hangt een gifwolk boven de wijk", [], "chemical", "gevaarlijke_stoffen"),
+        # Gas indoors: no risk advice (chemical advice says stay in, gas says get out).
+        ("ik ruik gas in de keuken", [], "gas", None),
+        ("mijn moeder ademt niet", [], "medical", None),
+        # Wording the safety net does not know: the NLU entity still gives the risk.
+        ("het stormt en ons dak gaat eraf", [entity("risk", "storm")], None, "storm"),
+        # An entity value that is a synonym, not a key.
+        ("de woningbrand is enorm", [entity("risk", "woningbrand")], None, "brand"),
+        ("er is iets heel ergs aan de hand", [], None, None),
+    ],
+)
 async def test_emergency_picks_kind_and_risk(text, entities, kind, risk_key):
     messages, events = await run(ActionEmergency(), make_tracker(text, entities=entities))
     assert len(messages) == 1
@@ -76,14 +103,17 @@ async def test_emergency_picks_kind_and_risk(text, entities, kind, risk_key):
         assert slots_of(events) == {}
 
 
-@pytest.mark.parametrize("text,entities", [
-    ("help de keuken staat in brand", []),
-    ("ik ruik gas in de keuken", []),
-    ("mijn moeder ademt niet", []),
-    ("het stormt en ons dak gaat eraf", [entity("risk", "storm")]),
-    ("er is iets heel ergs aan de hand", []),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "text,entities",
+    [
+        ("help de keuken staat in brand", []),
+        ("ik ruik gas in de keuken", []),
+        ("mijn moeder ademt niet", []),
+        ("het stormt en ons dak gaat eraf", [entity("risk", "storm")]),
+        ("er is iets heel ergs aan de hand", []),
+        ("", []),
+    ],
+)
 @pytest.mark.parametrize("region", [None, "VR19"])
 async def test_emergency_text_starts_with_bel_112(renderer, text, entities, region):
     messages, _ = await run(ActionEmergency(), make_tracker(text, entities=entities))
@@ -99,6 +129,7 @@ async def test_emergency_fire_tells_to_get_out_before_calling(renderer):
     assert text.splitlines()[0] == "Bel 112 zodra je buiten bent. Ga nu eerst naar buiten."
     # The fire advice lines come from data/knowledge/risks.yml via the action.
     from bot.core.risks import get_risk
+
     assert get_risk("brand")["tijdens"][0] in text
 
 
@@ -106,10 +137,12 @@ async def test_emergency_violence_gives_non_urgent_police_number(renderer):
     messages, _ = await run(ActionEmergency(), make_tracker("er zijn inbrekers in ons huis"))
     text = render_message(renderer, messages[0]).text
     from bot.core.regions import national_channels
+
     assert national_channels()["politie"]["number"] in text
 
 
 # --- action_fallback ------------------------------------------------------------
+
 
 async def test_fallback_asks_again(renderer):
     messages, events = await run(ActionFallback(), make_tracker("xyzzy plof", intent="nlu_fallback"))
@@ -129,9 +162,14 @@ async def test_fallback_still_catches_acute_danger(renderer):
 
 # --- core templates -------------------------------------------------------------
 
+
 def core_contexts():
-    notice = {"title": "Grote brand in Vlissingen", "text": "Houd ramen en deuren dicht.",
-              "url": "https://crisis.nl", "expires_at": "2026-11-28T18:00"}
+    notice = {
+        "title": "Grote brand in Vlissingen",
+        "text": "Houd ramen en deuren dicht.",
+        "url": "https://crisis.nl",
+        "expires_at": "2026-11-28T18:00",
+    }
     yield "plain", None, {}
     yield "region", "VR19", {}
     yield "notice", "VR19", {"notice": notice}

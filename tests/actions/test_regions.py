@@ -5,19 +5,19 @@ the form asks, the raw text (from_text). Rasa then runs validate_region_form
 with a tracker whose latest action is the form and whose events after the
 user message hold that SlotSet; make_tracker builds exactly that.
 """
+
 from __future__ import annotations
 
 import pytest
-from rasa_sdk import ActionExecutionRejection, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import ActionExecutionRejection
 
 from actions.regions import ActionRegionInfo, ValidateRegionForm
 from tests.actions import helpers
 
 
-
-def make_tracker(text, intent, entities=None, slots=None, filled=None, form_active=False, metadata=None,
-                 latest_action="region_form"):
+def make_tracker(
+    text, intent, entities=None, slots=None, filled=None, form_active=False, metadata=None, latest_action="region_form"
+):
     """filled: raw value the domain mapping put into `gemeente` for this message."""
     slots = dict(slots or {})
     extra_events = []
@@ -25,9 +25,16 @@ def make_tracker(text, intent, entities=None, slots=None, filled=None, form_acti
         slots["gemeente"] = filled
         extra_events.append({"event": "slot", "name": "gemeente", "value": filled})
     return helpers.make_tracker(
-        text, intent, entities=entities, slots=slots, metadata=metadata, extra_events=extra_events,
-        active_loop="region_form" if form_active else None, requested_slot="gemeente" if form_active else None,
-        latest_action=latest_action)
+        text,
+        intent,
+        entities=entities,
+        slots=slots,
+        metadata=metadata,
+        extra_events=extra_events,
+        active_loop="region_form" if form_active else None,
+        requested_slot="gemeente" if form_active else None,
+        latest_action=latest_action,
+    )
 
 
 def gemeente(value):
@@ -44,20 +51,25 @@ def slots_of(events):
 
 # --- validate_region_form: answers -----------------------------------------------
 
+
 async def test_form_answer_sets_official_name_and_region_and_ends_the_form():
-    tracker = make_tracker("ik woon in Middelburg", "inform_gemeente", [gemeente("Middelburg")],
-                           filled="Middelburg", form_active=True)
+    tracker = make_tracker(
+        "ik woon in Middelburg", "inform_gemeente", [gemeente("Middelburg")], filled="Middelburg", form_active=True
+    )
     messages, events = await run(ValidateRegionForm(), tracker)
     assert messages == []
     assert slots_of(events) == {"gemeente": "Middelburg (Z.)", "region": "VR19", "requested_slot": None}
 
 
-@pytest.mark.parametrize("text,intent,expected_gemeente,expected_region", [
-    ("Zierikzee", "nlu_fallback", "Schouwen-Duiveland", "VR19"),
-    ("den haag", "out_of_scope", "'s-Gravenhage", "VR15"),
-    ("Sudwest Fryslan", "nlu_fallback", "Súdwest-Fryslân", "VR02"),
-    ("ik woon in bergen op zoom hoor", "inform_gemeente", "Bergen op Zoom", "VR20"),
-])
+@pytest.mark.parametrize(
+    "text,intent,expected_gemeente,expected_region",
+    [
+        ("Zierikzee", "nlu_fallback", "Schouwen-Duiveland", "VR19"),
+        ("den haag", "out_of_scope", "'s-Gravenhage", "VR15"),
+        ("Sudwest Fryslan", "nlu_fallback", "Súdwest-Fryslân", "VR02"),
+        ("ik woon in bergen op zoom hoor", "inform_gemeente", "Bergen op Zoom", "VR20"),
+    ],
+)
 async def test_free_text_answer_is_resolved(text, intent, expected_gemeente, expected_region):
     tracker = make_tracker(text, intent, filled=text, form_active=True)
     messages, events = await run(ValidateRegionForm(), tracker)
@@ -67,16 +79,22 @@ async def test_free_text_answer_is_resolved(text, intent, expected_gemeente, exp
 
 
 async def test_button_payload_with_candidate_name_resolves():
-    tracker = make_tracker('/inform_gemeente{"gemeente":"Bergen (Limburg)"}', "inform_gemeente",
-                           [gemeente("Bergen (Limburg)")], filled="Bergen (Limburg)", form_active=True)
+    tracker = make_tracker(
+        '/inform_gemeente{"gemeente":"Bergen (Limburg)"}',
+        "inform_gemeente",
+        [gemeente("Bergen (Limburg)")],
+        filled="Bergen (Limburg)",
+        form_active=True,
+    )
     _, events = await run(ValidateRegionForm(), tracker)
     assert slots_of(events)["gemeente"] == "Bergen (L.)"
     assert slots_of(events)["region"] == "VR23"
 
 
 async def test_typo_gets_suggestions_and_no_region():
-    tracker = make_tracker("Amsterdma", "inform_gemeente", [gemeente("amsterdma")], filled="amsterdma",
-                           form_active=True)
+    tracker = make_tracker(
+        "Amsterdma", "inform_gemeente", [gemeente("amsterdma")], filled="amsterdma", form_active=True
+    )
     messages, events = await run(ValidateRegionForm(), tracker)
     assert [m["response"] for m in messages] == ["utter_gemeente_unknown"]
     assert messages[0]["suggestions"][0] == "Amsterdam"
@@ -120,12 +138,16 @@ async def test_long_unknown_sentence_gets_no_random_suggestions():
 
 # --- validate_region_form: digressions ----------------------------------------------
 
-@pytest.mark.parametrize("intent,text", [
-    ("bot_challenge", "ben jij een robot"),
-    ("ask_kit", "wat moet er in een noodpakket"),
-    ("deny", "nee laat maar"),
-    ("greet", "hallo"),
-])
+
+@pytest.mark.parametrize(
+    "intent,text",
+    [
+        ("bot_challenge", "ben jij een robot"),
+        ("ask_kit", "wat moet er in een noodpakket"),
+        ("deny", "nee laat maar"),
+        ("greet", "hallo"),
+    ],
+)
 async def test_digressions_in_the_form_are_rejected_not_read_as_a_place(intent, text):
     tracker = make_tracker(text, intent, filled=text, form_active=True)
     with pytest.raises(ActionExecutionRejection):
@@ -140,6 +162,7 @@ async def test_exact_name_misread_as_small_talk_still_counts():
 
 
 # --- validate_region_form: asking or not ---------------------------------------------
+
 
 async def test_activation_with_a_gemeente_entity_resolves_it():
     # "ik woon in Den Haag" outside the form: from_entity filled the raw value.
@@ -156,8 +179,9 @@ async def test_question_with_gemeente_is_not_rejected():
 
 
 async def test_new_gemeente_replaces_the_known_region():
-    tracker = make_tracker("ik woon nu in Zwolle", "inform_gemeente", [gemeente("Zwolle")], filled="Zwolle",
-                           slots={"region": "VR09"})
+    tracker = make_tracker(
+        "ik woon nu in Zwolle", "inform_gemeente", [gemeente("Zwolle")], filled="Zwolle", slots={"region": "VR09"}
+    )
     _, events = await run(ValidateRegionForm(), tracker)
     assert slots_of(events) == {"gemeente": "Zwolle", "region": "VR04", "requested_slot": None}
 
@@ -177,8 +201,9 @@ async def test_unknown_region_means_the_form_asks():
 
 
 async def test_known_region_but_unknown_new_name_asks_again():
-    tracker = make_tracker("ik woon in Xyzzyland", "inform_gemeente", [gemeente("Xyzzyland")], filled="Xyzzyland",
-                           slots={"region": "VR09"})
+    tracker = make_tracker(
+        "ik woon in Xyzzyland", "inform_gemeente", [gemeente("Xyzzyland")], filled="Xyzzyland", slots={"region": "VR09"}
+    )
     messages, events = await run(ValidateRegionForm(), tracker)
     assert [m["response"] for m in messages] == ["utter_gemeente_unknown"]
     assert slots_of(events) == {"gemeente": None}
@@ -201,9 +226,11 @@ async def test_earlier_unknown_entity_is_forgotten_quietly():
 
 # --- action_region_info ------------------------------------------------------------
 
+
 async def test_region_info_uses_the_remembered_region_and_gemeente():
-    tracker = make_tracker("ik woon in Middelburg", "inform_gemeente",
-                           slots={"region": "VR19", "gemeente": "Middelburg (Z.)"})
+    tracker = make_tracker(
+        "ik woon in Middelburg", "inform_gemeente", slots={"region": "VR19", "gemeente": "Middelburg (Z.)"}
+    )
     messages, events = await run(ActionRegionInfo(), tracker)
     assert len(messages) == 1
     message = messages[0]
@@ -217,8 +244,9 @@ async def test_region_info_uses_the_remembered_region_and_gemeente():
 
 
 async def test_region_info_names_the_place_the_resident_typed():
-    tracker = make_tracker("ik woon in Scheveningen", "inform_gemeente",
-                           slots={"region": "VR15", "gemeente": "'s-Gravenhage"})
+    tracker = make_tracker(
+        "ik woon in Scheveningen", "inform_gemeente", slots={"region": "VR15", "gemeente": "'s-Gravenhage"}
+    )
     messages, _ = await run(ActionRegionInfo(), tracker)
     assert messages[0]["place"] == "Scheveningen"
     assert messages[0]["gemeente"] == "Den Haag"

@@ -1,10 +1,9 @@
 """The public chat API through the real stack: greeting, redirect, 112 first, bad input."""
+
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -61,7 +60,7 @@ def test_healthz_ok(stack):
 
 def test_rasa_api_only_on_loopback(stack):
     # Rasa's own API must not be reachable from outside the machine.
-    out = Path(f"/proc/net/tcp").read_text()
+    out = Path("/proc/net/tcp").read_text()
     port_hex = f"{stack.ports['rasa']:04X}"
     listening = [line.split()[1] for line in out.splitlines()[1:] if line.split()[3] == "0A"]
     assert f"0100007F:{port_hex}" in listening
@@ -97,11 +96,14 @@ def test_acute_danger_gets_112_first(chat, message):
     assert messages[0]["text"].splitlines()[0].lower().startswith("bel 112"), messages[0]
 
 
-@pytest.mark.parametrize("message", [
-    "wanneer moet ik 112 bellen",
-    "wat moet ik doen bij brand",
-    "hoe voorkom ik brand in huis",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "wanneer moet ik 112 bellen",
+        "wat moet ik doen bij brand",
+        "hoe voorkom ik brand in huis",
+    ],
+)
 def test_questions_about_danger_are_not_emergencies(chat, message):
     messages = chat().say(message)
     assert not messages[0]["text"].lower().startswith("bel 112"), messages[0]
@@ -116,7 +118,7 @@ def test_user_text_is_not_evaluated_as_template(chat):
 BAD_REQUESTS = [
     ("not json", b"dit is geen json", 400),
     ("json array", [1, 2, 3], 400),
-    ("json string", "\"hallo\"", 400),
+    ("json string", '"hallo"', 400),
     ("missing message", {"session_id": "abcdefgh12"}, 400),
     ("missing session", {"message": "hallo"}, 400),
     ("empty message", {"session_id": "abcdefgh12", "message": "   "}, 400),
@@ -172,8 +174,9 @@ def test_degraded_mode_when_rasa_is_down(tmp_path):
             time.sleep(0.2)
         status, body = get_json(f"{lonely.gateway}/healthz")
         assert status == 503 and body["components"]["rasa"] != "ok"
-        status, body = post_json(f"{lonely.gateway}/api/v1/chat",
-                                 {"session_id": "degraded-1", "message": "de stroom is uitgevallen"})
+        status, body = post_json(
+            f"{lonely.gateway}/api/v1/chat", {"session_id": "degraded-1", "message": "de stroom is uitgevallen"}
+        )
         assert status == 200
         texts = [m["text"] for m in body["messages"]]
         assert texts[0].lower().startswith("bel 112")

@@ -4,6 +4,7 @@ When the NLU misses acute danger, the gateway puts "Bel 112" first itself. It
 must render utter_emergency with the same arguments as action_emergency (the
 kind of danger and the risk), so a house fire gets "go outside first".
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,7 +57,8 @@ def test_gateway_and_action_render_the_same_emergency_answer():
         assert found is not None, message
         # What action_emergency sends to the NLG endpoint (actions/core.py).
         from_action = Renderer(strict=True).render(
-            "utter_emergency", {**emergency_arguments(found.kind, found.risk), "notice": None})
+            "utter_emergency", {**emergency_arguments(found.kind, found.risk), "notice": None}
+        )
         expected = as_messages(replies.emergency(found.kind, found.risk, None))
         assert [m["text"] for m in as_messages(from_action)] == [m["text"] for m in expected]
         assert gateway_answer(message)[: len(expected)] == expected

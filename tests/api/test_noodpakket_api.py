@@ -2,6 +2,7 @@
 
 Most tests run the route module in-process (aiohttp test server, no Rasa);
 the `stack` ones go through the real gateway, including the chat."""
+
 from __future__ import annotations
 
 import urllib.parse
@@ -12,12 +13,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core import kit
+from bot.gateway import noodpakket_api
+from bot.gateway.errors import error_middleware
 from bot.texts import readability as rb
 from bot.texts.context import template_context
 from bot.texts.render import Renderer, split_bubbles
 from bot.texts.replies import Replies
-from bot.gateway import noodpakket_api
-from bot.gateway.errors import error_middleware
 from tests.conftest import Chat, get_json, post_json
 
 FAMILY = {"adults": 2, "children": 2, "babies": 0, "pets": 0, "budget_eur": 50}
@@ -76,12 +77,24 @@ def parse_html(html: str) -> ChecklistParser:
 
 # --- POST /api/v1/noodpakket ----------------------------------------------------------
 
+
 async def test_plan_for_family_of_four_on_fifty_euro(client):
     resp = await client.post("/api/v1/noodpakket", json=FAMILY)
     assert resp.status == 200
     body = await resp.json()
-    for key in ("persons", "days", "water_liters", "cash_eur", "budget_eur", "total_cost_eur", "items", "later",
-                "free_actions", "text", "checklist_url"):
+    for key in (
+        "persons",
+        "days",
+        "water_liters",
+        "cash_eur",
+        "budget_eur",
+        "total_cost_eur",
+        "items",
+        "later",
+        "free_actions",
+        "text",
+        "checklist_url",
+    ):
         assert key in body, key
     assert body["persons"] == 4 and body["days"] == 3
     assert body["water_liters"] == 36
@@ -94,13 +107,20 @@ async def test_plan_for_family_of_four_on_fifty_euro(client):
     assert "ongeveer" in body["text"]
     assert body["checklist_url"].startswith("/noodpakket/checklist?")
     # The text is the bot's own template, rendered with this plan.
-    assert body["text"] == Renderer(strict=True).render(
-        "utter_kit_plan", template_context({}, None, {"plan": {k: v for k, v in body.items() if k != "text"}})).text
+    assert (
+        body["text"]
+        == Renderer(strict=True)
+        .render("utter_kit_plan", template_context({}, None, {"plan": {k: v for k, v in body.items() if k != "text"}}))
+        .text
+    )
 
 
 async def test_plan_text_is_b1(client):
-    for payload in (FAMILY, {"adults": 1, "budget_eur": 0, "needs": ["medicijnen"]},
-                    {"adults": 3, "children": 4, "babies": 1, "pets": 2, "budget_eur": 80}):
+    for payload in (
+        FAMILY,
+        {"adults": 1, "budget_eur": 0, "needs": ["medicijnen"]},
+        {"adults": 3, "children": 4, "babies": 1, "pets": 2, "budget_eur": 80},
+    ):
         body = await (await client.post("/api/v1/noodpakket", json=payload)).json()
         prose = "\n".join(line for line in body["text"].splitlines() if not line.startswith("/noodpakket"))
         assert rb.words_per_sentence(prose) <= 15
@@ -115,22 +135,25 @@ async def test_days_and_needs_are_used(client):
     assert "pillendoos" in {i["id"] for i in body["items"] + body["later"]}
 
 
-@pytest.mark.parametrize("payload", [
-    {**FAMILY, "adults": 0, "children": 0},
-    {**FAMILY, "adults": -1},
-    {**FAMILY, "budget_eur": -5},
-    {**FAMILY, "adults": True},
-    {**FAMILY, "adults": "2"},
-    {**FAMILY, "budget_eur": "vijftig"},
-    {**FAMILY, "adults": 51},
-    {**FAMILY, "days": 31},
-    {**FAMILY, "budget_eur": 100001},
-    {**FAMILY, "needs": ["toverdrank"]},
-    {**FAMILY, "region": "VR99"},
-    {"adults": 2},
-    [],
-    "x",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {**FAMILY, "adults": 0, "children": 0},
+        {**FAMILY, "adults": -1},
+        {**FAMILY, "budget_eur": -5},
+        {**FAMILY, "adults": True},
+        {**FAMILY, "adults": "2"},
+        {**FAMILY, "budget_eur": "vijftig"},
+        {**FAMILY, "adults": 51},
+        {**FAMILY, "days": 31},
+        {**FAMILY, "budget_eur": 100001},
+        {**FAMILY, "needs": ["toverdrank"]},
+        {**FAMILY, "region": "VR99"},
+        {"adults": 2},
+        [],
+        "x",
+    ],
+)
 async def test_bad_input_gets_400_json(client, payload):
     resp = await client.post("/api/v1/noodpakket", json=payload)
     assert resp.status == 400
@@ -146,13 +169,15 @@ async def test_invalid_json_gets_400(client, raw):
 
 
 async def test_too_large_body_is_4xx_json(client):
-    resp = await client.post("/api/v1/noodpakket", data=b"{" + b" " * 70_000 + b"}",
-                             headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/v1/noodpakket", data=b"{" + b" " * 70_000 + b"}", headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 413
     assert "error" in await resp.json()
 
 
 # --- GET /noodpakket/checklist ------------------------------------------------------------
+
 
 async def test_checklist_page_shows_the_plan(client):
     plan = await (await client.post("/api/v1/noodpakket", json={**FAMILY, "pets": 1, "needs": ["medicijnen"]})).json()
@@ -185,18 +210,21 @@ async def test_checklist_escapes_html(client, monkeypatch):
     assert "&lt;script&gt;" in html
 
 
-@pytest.mark.parametrize("query", [
-    "adults=0&budget_eur=10",
-    "adults=-1&budget_eur=10",
-    "adults=abc&budget_eur=10",
-    "adults=2",
-    "adults=2&budget_eur=ten",
-    "adults=2&budget_eur=10&needs=vliegen",
-    "adults=2&budget_eur=10&region=XX",
-    "adults=2&adults=3&budget_eur=10",
-    "adults=2&budget_eur=10&evil=1",
-    "adults=99&budget_eur=10",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "adults=0&budget_eur=10",
+        "adults=-1&budget_eur=10",
+        "adults=abc&budget_eur=10",
+        "adults=2",
+        "adults=2&budget_eur=ten",
+        "adults=2&budget_eur=10&needs=vliegen",
+        "adults=2&budget_eur=10&region=XX",
+        "adults=2&adults=3&budget_eur=10",
+        "adults=2&budget_eur=10&evil=1",
+        "adults=99&budget_eur=10",
+    ],
+)
 async def test_checklist_bad_query_gets_400(client, query):
     resp = await client.get("/noodpakket/checklist?" + query)
     assert resp.status == 400
@@ -204,15 +232,27 @@ async def test_checklist_bad_query_gets_400(client, query):
 
 
 def test_checklist_query_round_trip_gives_same_plan():
-    request = kit.parse_request({"adults": 2, "children": 1, "babies": 1, "pets": 2, "budget_eur": 33.5, "days": 4,
-                                 "needs": ["luiers", "zicht"], "region": "VR19"})
+    request = kit.parse_request(
+        {
+            "adults": 2,
+            "children": 1,
+            "babies": 1,
+            "pets": 2,
+            "budget_eur": 33.5,
+            "days": 4,
+            "needs": ["luiers", "zicht"],
+            "region": "VR19",
+        }
+    )
     url = kit.checklist_url(request)
     from multidict import MultiDict
+
     query = MultiDict(urllib.parse.parse_qsl(url.partition("?")[2]))
     assert noodpakket_api.request_from_query(query) == request
 
 
 # --- through the real stack -----------------------------------------------------------------
+
 
 @pytest.mark.stack
 def test_stack_api_and_checklist(stack):
@@ -231,18 +271,21 @@ def _text(messages) -> str:
 
 
 @pytest.mark.stack
-@pytest.mark.parametrize("turns", [
-    # Everything in one message: the form asks only for the needs.
-    ["Ik wil een noodpakket. We zijn met 2 volwassenen en 2 kinderen en hebben 50 euro", "nee"],
-    # Step by step, answering each question.
-    ["help me met een noodpakket", "2 volwassenen en 2 kinderen", "50 euro", "nee"],
-    # Collective number and money words.
-    ["wat moet er in een noodpakket", "we zijn met z'n vieren, waarvan 2 kinderen", "vijf tientjes", "geen"],
-    # Typos and an informal budget.
-    ["noodpakket maken", "2 volwasenen en 2 kinderren", "vijftig", "nee hoor"],
-    # A correction halfway: first 1 child, then "nee, twee kinderen".
-    ["ik wil een noodpakket samenstellen", "2 volwassenen en 1 kind", "nee, twee kinderen", "50 euro", "nee"],
-])
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # Everything in one message: the form asks only for the needs.
+        ["Ik wil een noodpakket. We zijn met 2 volwassenen en 2 kinderen en hebben 50 euro", "nee"],
+        # Step by step, answering each question.
+        ["help me met een noodpakket", "2 volwassenen en 2 kinderen", "50 euro", "nee"],
+        # Collective number and money words.
+        ["wat moet er in een noodpakket", "we zijn met z'n vieren, waarvan 2 kinderen", "vijf tientjes", "geen"],
+        # Typos and an informal budget.
+        ["noodpakket maken", "2 volwasenen en 2 kinderren", "vijftig", "nee hoor"],
+        # A correction halfway: first 1 child, then "nee, twee kinderen".
+        ["ik wil een noodpakket samenstellen", "2 volwassenen en 1 kind", "nee, twee kinderen", "50 euro", "nee"],
+    ],
+)
 def test_chat_reaches_plan(stack, turns):
     chat = Chat(stack.gateway)
     replies = []
@@ -279,8 +322,15 @@ def test_chat_unknown_budget_gives_free_plan(stack):
 # --- in a real browser ----------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """The Redactie over HTTP (aiohttp test server, own database): login, CSRF, roles, save, restore, notices."""
+
 from __future__ import annotations
 
 import re
@@ -68,8 +69,9 @@ def csrf_from(html: str) -> str:
 async def login(client: TestClient, username: str, password: str = PASSWORD):
     page = await client.get("/redactie/login")
     token = csrf_from(await page.text())
-    return await client.post("/redactie/login", allow_redirects=False,
-                             data={"csrf_token": token, "username": username, "password": password})
+    return await client.post(
+        "/redactie/login", allow_redirects=False, data={"csrf_token": token, "username": username, "password": password}
+    )
 
 
 async def logged_in(make_client, username: str) -> tuple[TestClient, str]:
@@ -85,6 +87,7 @@ def live(db, region="VR19"):
 
 
 # --- authentication ------------------------------------------------------------------
+
 
 async def test_no_login_redirects_or_401(make_client):
     client = await make_client()
@@ -120,7 +123,7 @@ async def test_wrong_password_and_rate_limit(make_client, db):
     for _ in range(auth.MAX_FAILURES):
         response = await login(client, "zeeland", "wrong password!")
         assert response.status == 401
-    blocked = await login(client, "zeeland")      # right password, but too many failures
+    blocked = await login(client, "zeeland")  # right password, but too many failures
     assert blocked.status == 429
     other_user = await login(client, "landelijk")  # same IP
     assert other_user.status == 429
@@ -138,11 +141,14 @@ async def test_logout_ends_the_session(make_client):
 
 # --- CSRF and roles -------------------------------------------------------------------
 
+
 async def test_post_without_or_with_wrong_csrf_is_403(make_client, db):
     client, token = await logged_in(make_client, "zeeland")
     data = {"regio": "VR19", "source": "Nieuwe tekst."}
     assert (await client.post("/redactie/tekst/utter_greet/opslaan", data=data)).status == 403
-    assert (await client.post("/redactie/tekst/utter_greet/opslaan", data={**data, "csrf_token": token + "x"})).status == 403
+    assert (
+        await client.post("/redactie/tekst/utter_greet/opslaan", data={**data, "csrf_token": token + "x"})
+    ).status == 403
     assert (await client.post("/redactie/logout", data={})).status == 403
     assert live(db) is None
 
@@ -150,8 +156,9 @@ async def test_post_without_or_with_wrong_csrf_is_403(make_client, db):
 @pytest.mark.parametrize("user, layer", [("zeeland", "VR17"), ("zeeland", "NL"), ("landelijk", "VR19")])
 async def test_editors_only_edit_their_own_layer(make_client, db, user, layer):
     client, token = await logged_in(make_client, user)
-    save = await client.post("/redactie/tekst/utter_greet/opslaan",
-                             data={"csrf_token": token, "regio": layer, "source": "Gekaapt."})
+    save = await client.post(
+        "/redactie/tekst/utter_greet/opslaan", data={"csrf_token": token, "regio": layer, "source": "Gekaapt."}
+    )
     assert save.status == 403
     view = await client.get(f"/redactie/tekst/utter_greet?regio={layer}")
     assert view.status == 403
@@ -163,11 +170,16 @@ async def test_editors_only_edit_their_own_layer(make_client, db, user, layer):
 
 async def test_regional_editor_cannot_restore_a_national_version(make_client, db):
     national, ntoken = await logged_in(make_client, "landelijk")
-    await national.post("/redactie/tekst/utter_greet/opslaan",
-                        data={"csrf_token": ntoken, "regio": "NL", "source": "Landelijk."}, allow_redirects=False)
+    await national.post(
+        "/redactie/tekst/utter_greet/opslaan",
+        data={"csrf_token": ntoken, "regio": "NL", "source": "Landelijk."},
+        allow_redirects=False,
+    )
     version = SqliteTemplateStore(db).latest("utter_greet", None)
     client, token = await logged_in(make_client, "zeeland")
-    response = await client.post("/redactie/tekst/utter_greet/herstel", data={"csrf_token": token, "version": version.id})
+    response = await client.post(
+        "/redactie/tekst/utter_greet/herstel", data={"csrf_token": token, "version": version.id}
+    )
     assert response.status == 403
 
 
@@ -179,47 +191,62 @@ async def test_unknown_template_and_bad_region(make_client):
 
 # --- editing ---------------------------------------------------------------------------
 
+
 async def test_save_history_restore(make_client, db):
     client, token = await logged_in(make_client, "zeeland")
     edit = await client.get("/redactie/tekst/utter_greet")
     html = await edit.text()
-    assert "Hallo van het bestand." in html            # starts from the national text
-    first = await client.post("/redactie/tekst/utter_greet/opslaan", allow_redirects=False,
-                              data={"csrf_token": token, "regio": "VR19", "source": "Welkom in Zeeland.", "note": "eerste"})
+    assert "Hallo van het bestand." in html  # starts from the national text
+    first = await client.post(
+        "/redactie/tekst/utter_greet/opslaan",
+        allow_redirects=False,
+        data={"csrf_token": token, "regio": "VR19", "source": "Welkom in Zeeland.", "note": "eerste"},
+    )
     assert first.status == 303
     assert live(db) == "Welkom in Zeeland."
-    await client.post("/redactie/tekst/utter_greet/opslaan",
-                      data={"csrf_token": token, "regio": "VR19", "source": "Welkom in mooi Zeeland."})
+    await client.post(
+        "/redactie/tekst/utter_greet/opslaan",
+        data={"csrf_token": token, "regio": "VR19", "source": "Welkom in mooi Zeeland."},
+    )
     assert live(db) == "Welkom in mooi Zeeland."
 
     history = await (await client.get("/redactie/tekst/utter_greet/geschiedenis?regio=VR19")).text()
     assert '<span class="del">-Welkom in Zeeland.</span>' in history
     assert '<span class="add">+Welkom in mooi Zeeland.</span>' in history
     first_version = SqliteTemplateStore(db).history("utter_greet", "VR19")[-1]
-    restored = await client.post("/redactie/tekst/utter_greet/herstel", allow_redirects=False,
-                                 data={"csrf_token": token, "version": first_version.id})
+    restored = await client.post(
+        "/redactie/tekst/utter_greet/herstel",
+        allow_redirects=False,
+        data={"csrf_token": token, "version": first_version.id},
+    )
     assert restored.status == 303
     assert live(db) == "Welkom in Zeeland."
     assert len(SqliteTemplateStore(db).history("utter_greet", "VR19")) == 3
 
-    reset = await client.post("/redactie/tekst/utter_greet/standaard", allow_redirects=False,
-                              data={"csrf_token": token, "regio": "VR19"})
+    reset = await client.post(
+        "/redactie/tekst/utter_greet/standaard", allow_redirects=False, data={"csrf_token": token, "regio": "VR19"}
+    )
     assert reset.status == 303 and live(db) is None
 
 
-@pytest.mark.parametrize("source", [
-    "Kapotte {{ opmaak",
-    "{{ ''.__class__.__mro__ }}",
-    "{% include '/etc/passwd' %}",
-    "Kijk op http://onveilig.example",
-    "{{ onbekend }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Kapotte {{ opmaak",
+        "{{ ''.__class__.__mro__ }}",
+        "{% include '/etc/passwd' %}",
+        "Kijk op http://onveilig.example",
+        "{{ onbekend }}",
+    ],
+)
 async def test_invalid_template_is_not_saved(make_client, db, source):
     client, token = await logged_in(make_client, "zeeland")
-    await client.post("/redactie/tekst/utter_greet/opslaan",
-                      data={"csrf_token": token, "regio": "VR19", "source": "Goede tekst."})
-    response = await client.post("/redactie/tekst/utter_greet/opslaan",
-                                 data={"csrf_token": token, "regio": "VR19", "source": source})
+    await client.post(
+        "/redactie/tekst/utter_greet/opslaan", data={"csrf_token": token, "regio": "VR19", "source": "Goede tekst."}
+    )
+    response = await client.post(
+        "/redactie/tekst/utter_greet/opslaan", data={"csrf_token": token, "regio": "VR19", "source": source}
+    )
     assert response.status == 422
     assert "Niet opgeslagen" in await response.text()
     assert live(db) == "Goede tekst."
@@ -228,27 +255,39 @@ async def test_invalid_template_is_not_saved(make_client, db, source):
 
 async def test_live_preview_fragment_is_escaped(make_client, db):
     client, token = await logged_in(make_client, "zeeland")
-    response = await client.post("/redactie/tekst/utter_greet/voorbeeld",
-                                 headers={"X-CSRF-Token": token, "X-Requested-With": "fetch"},
-                                 data={"regio": "VR19", "source": "Hoi <script>alert(1)</script>.\n\nTweede."})
+    response = await client.post(
+        "/redactie/tekst/utter_greet/voorbeeld",
+        headers={"X-CSRF-Token": token, "X-Requested-With": "fetch"},
+        data={"regio": "VR19", "source": "Hoi <script>alert(1)</script>.\n\nTweede."},
+    )
     html = await response.text()
     assert response.status == 200
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert html.count('class="bubble"') >= 2
-    assert "<html" not in html                      # a fragment, not a page
-    assert live(db) is None                         # preview never saves
-    no_csrf = await client.post("/redactie/tekst/utter_greet/voorbeeld", headers={"X-Requested-With": "fetch"},
-                                data={"regio": "VR19", "source": "x"})
+    assert "<html" not in html  # a fragment, not a page
+    assert live(db) is None  # preview never saves
+    no_csrf = await client.post(
+        "/redactie/tekst/utter_greet/voorbeeld",
+        headers={"X-Requested-With": "fetch"},
+        data={"regio": "VR19", "source": "x"},
+    )
     assert no_csrf.status == 403
 
 
 # --- notices ---------------------------------------------------------------------------
 
+
 async def test_notice_publish_and_public_api(make_client, db):
     client, token = await logged_in(make_client, "zeeland")
     expires = time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() + 7200))
-    form = {"csrf_token": token, "regio": "VR19", "title": "Storm", "text": "Blijf binnen.",
-            "url": "https://www.veiligheidsregiozeeland.nl", "expires": expires}
+    form = {
+        "csrf_token": token,
+        "regio": "VR19",
+        "title": "Storm",
+        "text": "Blijf binnen.",
+        "url": "https://www.veiligheidsregiozeeland.nl",
+        "expires": expires,
+    }
     published = await client.post("/redactie/meldingen", data=form, allow_redirects=False)
     assert published.status == 303
     public = await client.get("/api/v1/notice?region=VR19")
@@ -267,8 +306,13 @@ async def test_notice_publish_and_public_api(make_client, db):
 async def test_every_page_renders_for_both_roles(make_client, db):
     for user in ("landelijk", "zeeland"):
         client, token = await logged_in(make_client, user)
-        for path in ("/redactie", "/redactie/tekst/utter_greet", "/redactie/tekst/utter_greet/geschiedenis",
-                     "/redactie/meldingen", "/redactie/logboek"):
+        for path in (
+            "/redactie",
+            "/redactie/tekst/utter_greet",
+            "/redactie/tekst/utter_greet/geschiedenis",
+            "/redactie/meldingen",
+            "/redactie/logboek",
+        ):
             response = await client.get(path)
             html = await response.text()
             assert response.status == 200, (user, path)
@@ -283,4 +327,4 @@ async def test_audit_log_page_shows_logins_only_to_the_right_people(make_client,
     national_log = await (await national.get("/redactie/logboek")).text()
     regional_log = await (await regional.get("/redactie/logboek")).text()
     assert "landelijk" in national_log and "zeeland" in national_log
-    assert "<td>landelijk</td>" not in regional_log     # a region does not see the national editor's logins
+    assert "<td>landelijk</td>" not in regional_log  # a region does not see the national editor's logins

@@ -4,6 +4,7 @@
 temporary user-data-dir); `page` is a new page in a fresh context per test,
 so sessionStorage never leaks between tests. Other browser tests reuse these.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -22,8 +23,13 @@ from bot.ops.stack import Stack, free_port
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NOODWIJZER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 EXTRA_ORIGINS_ENV = "NOODWIJZER_EXTRA_ORIGINS"
@@ -133,17 +139,19 @@ class ThirdPartySite:
         ref = gateway_ref
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 gateway = ref["url"]
                 body = (
                     '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Andere site</title></head>'
-                    '<body><main><h1>Een andere site</h1><p>Deze site is geen Noodwijzer.</p></main>'
+                    "<body><main><h1>Een andere site</h1><p>Deze site is geen Noodwijzer.</p></main>"
                     f'<script src="{gateway}/widget.js" data-region="VR19" async></script></body></html>'
                 ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Security-Policy",
-                                 f"default-src 'none'; script-src {gateway}; connect-src {gateway}; img-src {gateway}")
+                self.send_header(
+                    "Content-Security-Policy",
+                    f"default-src 'none'; script-src {gateway}; connect-src {gateway}; img-src {gateway}",
+                )
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -198,8 +206,9 @@ def extra_gateway(stack, third_party_sites) -> Iterator[ExtraGateway]:
     ports = dict(stack.ports)
     ports["gateway"] = free_port()
     extra_env = {**stack.extra_env, EXTRA_ORIGINS_ENV: f"VR19={allowed.origin}"}
-    gateway = ExtraGateway(Stack(ports=ports, model=stack.model, log_dir=stack.log_dir, extra_env=extra_env,
-                                 gateway_host="127.0.0.1"))
+    gateway = ExtraGateway(
+        Stack(ports=ports, model=stack.model, log_dir=stack.log_dir, extra_env=extra_env, gateway_host="127.0.0.1")
+    )
     gateway.start()
     gateway_ref["url"] = gateway.url
     yield gateway

@@ -5,6 +5,7 @@ saves, and the chat (POST /api/v1/chat with region VR19) answers with the new
 text within seconds, without a restart. Restoring an old version brings the old
 text back. Notices show for their own region only and expire by themselves.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,26 @@ def editor_vr19(stack, stack_db) -> str:
     username = "vr19-" + uuid.uuid4().hex[:8]
     env = dict(os.environ, NOODWIJZER_DB=stack.extra_env["NOODWIJZER_DB"], PYTHONPATH=str(ROOT))
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "users", "add", "--username", username, "--role", "regional",
-         "--region", "VR19", "--password-stdin"],
-        input=PASSWORD + "\n", text=True, capture_output=True, env=env, cwd=ROOT, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "users",
+            "add",
+            "--username",
+            username,
+            "--role",
+            "regional",
+            "--region",
+            "VR19",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return username
@@ -90,7 +108,7 @@ def test_edit_preview_save_chat_restore(page, stack, editor_vr19):
     log_in(page, stack, editor_vr19)
     page.get_by_role("link", name="utter_greet").click()
     page.get_by_role("heading", name=re.compile("utter_greet")).wait_for()
-    assert "Landelijke tekst" in page.content()           # national text side by side
+    assert "Landelijke tekst" in page.content()  # national text side by side
 
     # Live preview while typing (no save yet).
     page.get_by_label("Tekst", exact=True).fill(first + "\nknop: Noodpakket maken | /ask_kit")
@@ -101,7 +119,7 @@ def test_edit_preview_save_chat_restore(page, stack, editor_vr19):
     page.get_by_role("button", name="Opslaan").click()
     page.get_by_text("Opgeslagen als versie").wait_for()
     assert wait_until(lambda: first in greeting(stack, "VR19")), "chat did not show the new text"
-    assert first not in greeting(stack, "VR17")            # other regions keep the national text
+    assert first not in greeting(stack, "VR17")  # other regions keep the national text
 
     save_text(page, second)
     page.get_by_text("Opgeslagen als versie").wait_for()
@@ -155,9 +173,15 @@ def test_notice_shows_for_its_region_in_api_and_greeting_then_expires(page, stac
 
     # Expiry needs no restart: a notice that ends in 3 seconds disappears by itself.
     user = accounts.authenticate(stack_db, editor_vr19, PASSWORD)
-    short = notices.publish(stack_db, user, "VR19", "Korte melding", "Even opletten.",
-                            "https://www.veiligheidsregiozeeland.nl", time.time() + 3)
+    short = notices.publish(
+        stack_db,
+        user,
+        "VR19",
+        "Korte melding",
+        "Even opletten.",
+        "https://www.veiligheidsregiozeeland.nl",
+        time.time() + 3,
+    )
     assert get_json(f"{stack.gateway}/api/v1/notice?region=VR19")[1]["notice"]["title"] == short.title
-    assert wait_until(lambda: get_json(f"{stack.gateway}/api/v1/notice?region=VR19")[1]["notice"] is None,
-                      timeout=15)
+    assert wait_until(lambda: get_json(f"{stack.gateway}/api/v1/notice?region=VR19")[1]["notice"] is None, timeout=15)
     assert "Korte melding" not in greeting(stack, "VR19")

@@ -1,4 +1,5 @@
 """The web widget in a real Chromium, through the real stack (gateway, Rasa, actions, NLG)."""
+
 from __future__ import annotations
 
 import json
@@ -166,7 +167,7 @@ def test_user_html_is_shown_as_text_and_never_runs(stack, axe_page):
     widget.open()
     attacks = [
         '<img src=x onerror="window.__pwned=1;alert(1)">',
-        '<script>window.__pwned=2</script>',
+        "<script>window.__pwned=2</script>",
         '<a href="javascript:window.__pwned=3">klik</a> <svg onload="window.__pwned=4">',
     ]
     for attack in attacks:
@@ -177,10 +178,10 @@ def test_user_html_is_shown_as_text_and_never_runs(stack, axe_page):
     assert page.evaluate("window.__pwned") is None
     assert dialogs == []
     counts = widget.shadow(
-        "return ['img', 'script', 'svg', 'a'].map(t => root.querySelector('.log').querySelectorAll(t).length);")
+        "return ['img', 'script', 'svg', 'a'].map(t => root.querySelector('.log').querySelectorAll(t).length);"
+    )
     assert counts[0] == 0 and counts[1] == 0 and counts[2] == 0
-    assert widget.shadow(
-        "return [...root.querySelectorAll('.msg.user a')].length;") == 0
+    assert widget.shadow("return [...root.querySelectorAll('.msg.user a')].length;") == 0
 
 
 def test_bot_links_are_safe_and_danger_reply_stands_out(stack, page):
@@ -189,13 +190,17 @@ def test_bot_links_are_safe_and_danger_reply_stands_out(stack, page):
         "session_id": "x",
         "messages": [
             {"text": "Bel 112. Er is direct gevaar."},
-            {"text": "Kijk op https://www.crisis.nl/actueel. Je lijst: /noodpakket/checklist?personen=2 "
-                     "niet: javascript:alert(1) http://onveilig.example //evil.example/x data:text/html,x"},
+            {
+                "text": "Kijk op https://www.crisis.nl/actueel. Je lijst: /noodpakket/checklist?personen=2 "
+                "niet: javascript:alert(1) http://onveilig.example //evil.example/x data:text/html,x"
+            },
             {"text": "<b>vet</b>", "buttons": [{"title": "<i>Kies</i>", "payload": "/ask_kit"}]},
         ],
     }
-    page.route("**/api/v1/chat**", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                                body=json.dumps(reply)))
+    page.route(
+        "**/api/v1/chat**",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(reply)),
+    )
     widget = goto_demo(page, stack.gateway)
     widget.open()
     before = widget.send("test")
@@ -210,23 +215,28 @@ def test_bot_links_are_safe_and_danger_reply_stands_out(stack, page):
     assert colors[0] != widget.bot.nth(0).evaluate("el => getComputedStyle(el).backgroundColor")
     assert int(colors[1]) >= 700
 
-    links = widget.shadow(
-        "return [...root.querySelectorAll('.log a:not(.call)')].map(a => [a.href, a.rel, a.target]);")
-    assert [l[0] for l in links] == ["https://www.crisis.nl/actueel", f"{stack.gateway}/noodpakket/checklist?personen=2"]
-    assert all(l[1] == "noopener noreferrer" for l in links)
+    links = widget.shadow("return [...root.querySelectorAll('.log a:not(.call)')].map(a => [a.href, a.rel, a.target]);")
+    assert [link[0] for link in links] == [
+        "https://www.crisis.nl/actueel",
+        f"{stack.gateway}/noodpakket/checklist?personen=2",
+    ]
+    assert all(link[1] == "noopener noreferrer" for link in links)
     assert widget.shadow("return root.querySelectorAll('.log b, .log i').length;") == 0
     expect(widget.replies.first).to_have_text("<i>Kies</i>")
 
 
 def test_no_horizontal_scrolling_on_a_phone(stack, browser):
-    ctx = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True,
-                              device_scale_factor=2, locale="nl-NL")
+    ctx = browser.new_context(
+        viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True, device_scale_factor=2, locale="nl-NL"
+    )
     try:
         page = ctx.new_page()
         widget = goto_demo(page, stack.gateway)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         widget.open()
-        before = widget.send("Wat doe ik bij een overstroming? " + "x" * 200 + " https://www.overstroomik.nl/" + "a" * 120)
+        before = widget.send(
+            "Wat doe ik bij een overstroming? " + "x" * 200 + " https://www.overstroomik.nl/" + "a" * 120
+        )
         widget.wait_reply(before)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         box = widget.panel.bounding_box()
@@ -292,10 +302,18 @@ def test_stopped_gateway_shows_error_and_retry_after_restart(extra_gateway, page
 
 
 def test_notice_is_shown_and_a_missing_service_is_silent(stack, page):
-    notice = {"notice": {"title": "Grote brand in Middelburg", "text": "Houd ramen en deuren dicht.",
-                         "url": "https://www.crisis.nl/", "expires_at": "2099-01-01T12:00+01:00"}}
-    page.route("**/api/v1/notice**", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                                  body=json.dumps(notice)))
+    notice = {
+        "notice": {
+            "title": "Grote brand in Middelburg",
+            "text": "Houd ramen en deuren dicht.",
+            "url": "https://www.crisis.nl/",
+            "expires_at": "2099-01-01T12:00+01:00",
+        }
+    }
+    page.route(
+        "**/api/v1/notice**",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(notice)),
+    )
     widget = goto_demo(page, stack.gateway)
     widget.open()
     banner = page.locator(f"{HOST} .notice")
@@ -304,8 +322,10 @@ def test_notice_is_shown_and_a_missing_service_is_silent(stack, page):
     expect(banner.locator("a")).to_have_attribute("href", "https://www.crisis.nl/")
 
     other = page.context.new_page()
-    other.route("**/api/v1/notice**", lambda route: route.fulfill(status=404, content_type="application/json",
-                                                                   body='{"error": "not found"}'))
+    other.route(
+        "**/api/v1/notice**",
+        lambda route: route.fulfill(status=404, content_type="application/json", body='{"error": "not found"}'),
+    )
     other_widget = goto_demo(other, stack.gateway)
     other_widget.open()
     other.wait_for_timeout(300)  # the notice request has been answered

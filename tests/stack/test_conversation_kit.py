@@ -3,6 +3,7 @@
 tests/test_actions_kit.py checks the validation offline; here Rasa decides
 when the form starts, asks, steps aside and ends.
 """
+
 from __future__ import annotations
 
 HOUSEHOLD_QUESTION = "met wie woon je"

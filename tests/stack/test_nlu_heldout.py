@@ -1,4 +1,5 @@
 """Risk NLU: training data hygiene (offline) and held-out targets (real Rasa)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -33,6 +34,7 @@ def _plain(examples):
 
 
 # --- offline: the data itself ------------------------------------------------------
+
 
 def test_heldout_has_enough_risk_questions_for_every_risk():
     examples = eval_nlu.load_examples(HELDOUT)
@@ -83,9 +85,11 @@ def test_phase_and_risk_synonyms_do_not_overlap():
 
 
 def test_scoring_counts_misses():
-    examples = [eval_nlu.Example("a", "ask_risk", {"risk": "storm"}),
-                eval_nlu.Example("b", "ask_risk", {"risk": "hitte"}),
-                eval_nlu.Example("c", "ask_phase", {"phase": "na"})]
+    examples = [
+        eval_nlu.Example("a", "ask_risk", {"risk": "storm"}),
+        eval_nlu.Example("b", "ask_risk", {"risk": "hitte"}),
+        eval_nlu.Example("c", "ask_phase", {"phase": "na"}),
+    ]
     answers = {
         "a": {"intent": {"name": "ask_risk"}, "entities": [{"entity": "risk", "value": "storm"}]},
         "b": {"intent": {"name": "emergency"}, "entities": [{"entity": "risk", "value": "hitegolf"}]},
@@ -94,7 +98,7 @@ def test_scoring_counts_misses():
     result = eval_nlu.score(examples, answers.__getitem__)
     assert result.total == 3 and result.intent_correct == 2
     assert result.entity_total == 2 and result.entity_correct == 1
-    assert result.entity_correct_normalised == 2      # "hitegolf" -> hitte after normalisation
+    assert result.entity_correct_normalised == 2  # "hitegolf" -> hitte after normalisation
     assert result.emergency == 1 and result.phase_correct == 1
     assert not result.passed()
 
@@ -112,6 +116,7 @@ def test_report_section_replaces_only_its_own_part(tmp_path):
 
 # --- through the running Rasa -----------------------------------------------------------
 
+
 @pytest.mark.stack
 def test_heldout_targets_on_running_rasa(stack):
     result = eval_nlu.score(eval_nlu.load_examples(HELDOUT), eval_nlu.http_parser(stack.rasa))
@@ -124,26 +129,36 @@ def test_heldout_targets_on_running_rasa(stack):
 
 # --- the NLU post-processor that keeps `risk` inside the contract ---------------------------
 
+
 def _normalise(text, intent, entities):
     from bot_rasa.risk_entities import normalise_entities
+
     return normalise_entities(text, intent, entities, {"ask_risk", "emergency"})
 
 
 def test_normaliser_maps_typos_and_drops_unknown_values():
-    out = _normalise("wat doe ik bij een stroomstorng en zombies", "ask_risk", [
-        {"entity": "risk", "value": "stroomstorng", "start": 19, "end": 31},
-        {"entity": "risk", "value": "zombies", "start": 35, "end": 42},
-    ])
+    out = _normalise(
+        "wat doe ik bij een stroomstorng en zombies",
+        "ask_risk",
+        [
+            {"entity": "risk", "value": "stroomstorng", "start": 19, "end": 31},
+            {"entity": "risk", "value": "zombies", "start": 35, "end": 42},
+        ],
+    )
     assert [e["value"] for e in out] == ["stroomstoring"]
     assert "RiskEntityNormalizer" in out[0]["processors"]
 
 
 def test_normaliser_keeps_keys_and_normalises_phase():
-    out = _normalise("en daarna", "ask_phase", [
-        {"entity": "risk", "value": "storm", "start": 0, "end": 0},
-        {"entity": "phase", "value": "daarna", "start": 3, "end": 9},
-        {"entity": "phase", "value": "blabla", "start": 0, "end": 0},
-    ])
+    out = _normalise(
+        "en daarna",
+        "ask_phase",
+        [
+            {"entity": "risk", "value": "storm", "start": 0, "end": 0},
+            {"entity": "phase", "value": "daarna", "start": 3, "end": 9},
+            {"entity": "phase", "value": "blabla", "start": 0, "end": 0},
+        ],
+    )
     assert [(e["entity"], e["value"]) for e in out] == [("risk", "storm"), ("phase", "na")]
 
 
@@ -151,7 +166,7 @@ def test_normaliser_adds_a_missed_risk_only_for_risk_intents():
     text = "wat moet ik doen als de sirene loeit"
     added = _normalise(text, "ask_risk", [])
     assert [e["value"] for e in added] == ["gevaarlijke_stoffen"]
-    assert text[added[0]["start"]:added[0]["end"]] in ("sirene", "de sirene")
+    assert text[added[0]["start"] : added[0]["end"]] in ("sirene", "de sirene")
     assert _normalise(text, "ask_kit", []) == []
 
 
@@ -162,10 +177,17 @@ def test_normaliser_adds_nothing_without_a_risk(text):
 
 def test_normaliser_process_sets_output_entities():
     from rasa.shared.nlu.training_data.message import Message
+
     from bot_rasa.risk_entities import RiskEntityNormalizer
+
     component = RiskEntityNormalizer(RiskEntityNormalizer.get_default_config())
-    message = Message(data={"text": "hoe bereid ik me voor op een overstromig", "intent": {"name": "ask_risk"},
-                            "entities": [{"entity": "risk", "value": "overstromig", "start": 29, "end": 40}]})
+    message = Message(
+        data={
+            "text": "hoe bereid ik me voor op een overstromig",
+            "intent": {"name": "ask_risk"},
+            "entities": [{"entity": "risk", "value": "overstromig", "start": 29, "end": 40}],
+        }
+    )
     component.process([message])
     assert [e["value"] for e in message.get("entities")] == ["overstroming"]
     assert "entities" in message.output_properties
@@ -173,19 +195,32 @@ def test_normaliser_process_sets_output_entities():
 
 def test_normaliser_prefers_a_literal_phrase_over_a_partial_span():
     text = "welk nummer bel ik als de stroom valt uit"
-    out = _normalise(text, "ask_risk", [{"entity": "risk", "value": "stroom", "start": 26, "end": 32},
-                                        {"entity": "risk", "value": "het", "start": 0, "end": 3}])
+    out = _normalise(
+        text,
+        "ask_risk",
+        [
+            {"entity": "risk", "value": "stroom", "start": 26, "end": 32},
+            {"entity": "risk", "value": "het", "start": 0, "end": 3},
+        ],
+    )
     assert [e["value"] for e in out] == ["stroomstoring"]
-    assert text[out[0]["start"]:out[0]["end"]] == "stroom valt uit"
+    assert text[out[0]["start"] : out[0]["end"]] == "stroom valt uit"
 
 
 def test_normaliser_longest_phrase_wins_over_diet():
-    out = _normalise("wat als er brand op de heide is", "ask_risk",
-                     [{"entity": "risk", "value": "brand", "start": 11, "end": 16}])
+    out = _normalise(
+        "wat als er brand op de heide is", "ask_risk", [{"entity": "risk", "value": "brand", "start": 11, "end": 16}]
+    )
     assert [e["value"] for e in out] == ["natuurbrand"]
 
 
 def test_normaliser_keeps_a_matching_diet_span_and_dedupes():
-    out = _normalise("storm storm", "ask_risk", [{"entity": "risk", "value": "storm", "start": 0, "end": 5},
-                                                 {"entity": "risk", "value": "storm", "start": 6, "end": 11}])
+    out = _normalise(
+        "storm storm",
+        "ask_risk",
+        [
+            {"entity": "risk", "value": "storm", "start": 0, "end": 5},
+            {"entity": "risk", "value": "storm", "start": 6, "end": 11},
+        ],
+    )
     assert out == [{"entity": "risk", "value": "storm", "start": 0, "end": 5}]

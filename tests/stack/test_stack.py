@@ -1,4 +1,5 @@
 """`make run` guards: a second run fails with a clear message, not a traceback."""
+
 from __future__ import annotations
 
 import fcntl
@@ -17,7 +18,9 @@ def test_second_run_is_refused_by_the_lock():
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             pass  # a real `make run` holds it: the situation under test
-        result = subprocess.run([sys.executable, "-m", "bot.ops.stack"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.ops.stack"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
     assert result.returncode != 0
     assert "draait al" in result.stderr
     assert "Traceback" not in result.stderr

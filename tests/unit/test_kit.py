@@ -1,5 +1,6 @@
 """The noodpakket planner (bot/core/kit.py): properties over random households and budgets,
 plus concrete cases for babies, pets, medication and large households."""
+
 from __future__ import annotations
 
 import math
@@ -15,12 +16,14 @@ from bot.core.knowledge import load_yaml
 DATA = load_yaml("noodpakket.yml")
 ITEM_BY_ID = {item["id"]: item for item in DATA["items"]}
 
-households = st.fixed_dictionaries({
-    "adults": st.integers(0, 20),
-    "children": st.integers(0, 15),
-    "babies": st.integers(0, 5),
-    "pets": st.integers(0, 6),
-}).filter(lambda h: 0 < h["adults"] + h["children"] + h["babies"] <= kit.MAX_PERSONS)
+households = st.fixed_dictionaries(
+    {
+        "adults": st.integers(0, 20),
+        "children": st.integers(0, 15),
+        "babies": st.integers(0, 5),
+        "pets": st.integers(0, 6),
+    }
+).filter(lambda h: 0 < h["adults"] + h["children"] + h["babies"] <= kit.MAX_PERSONS)
 budgets = st.one_of(
     st.integers(0, 500).map(float),
     st.floats(0, 2000, allow_nan=False, allow_infinity=False).map(lambda b: round(b, 2)),
@@ -38,6 +41,7 @@ def cents(value: float) -> int:
 
 
 # --- properties ---------------------------------------------------------------------
+
 
 @settings(max_examples=300, deadline=None)
 @given(households, budgets, days_values, needs_lists)
@@ -140,6 +144,7 @@ def test_every_item_has_dated_estimated_price_reason_and_source():
 
 # --- concrete households ------------------------------------------------------------
 
+
 def test_two_adults_two_children_fifty_euro():
     result = plan({"adults": 2, "children": 2, "babies": 0, "pets": 0}, 50)
     assert result["water_liters"] == 36
@@ -177,7 +182,9 @@ def test_baby_items_only_with_a_baby_or_need():
 
 
 def test_pet_items_only_with_pets():
-    assert "dierenvoer" not in {i["id"] for i in plan({"adults": 1, "children": 0, "babies": 0, "pets": 0}, 500)["items"]}
+    assert "dierenvoer" not in {
+        i["id"] for i in plan({"adults": 1, "children": 0, "babies": 0, "pets": 0}, 500)["items"]
+    }
     with_pets = plan({"adults": 1, "children": 0, "babies": 0, "pets": 2}, 500, days=4)
     food = {i["id"]: i for i in with_pets["items"]}["dierenvoer"]
     assert food["quantity"] == 2 * 4
@@ -211,7 +218,7 @@ def test_large_household_scales_quantities():
     by_id = {i["id"]: i for i in large["items"]}
     assert by_id["water"]["quantity"] == 48
     assert by_id["voedsel"]["quantity"] == 7 * 3  # the baby gets baby food instead
-    assert by_id["zaklamp"]["quantity"] == 2      # one lamp per 4 people
+    assert by_id["zaklamp"]["quantity"] == 2  # one lamp per 4 people
     assert large["later"] == []
     assert large["total_cost_eur"] > small["total_cost_eur"]
 
@@ -240,10 +247,13 @@ def test_radio_frequency_from_region(monkeypatch):
     assert result["radio"] == {"name": "Omroep Test", "fm": "93.1"}
 
 
-@pytest.mark.parametrize("region_info", [
-    lambda code: None,
-    lambda code: {"code": code},
-])
+@pytest.mark.parametrize(
+    "region_info",
+    [
+        lambda code: None,
+        lambda code: {"code": code},
+    ],
+)
 def test_radio_falls_back_when_region_unknown(monkeypatch, region_info):
     monkeypatch.setattr(kit, "get_region", region_info)
     result = kit.plan_for(adults=1, budget_eur=0, region="VR09").as_dict()
@@ -265,12 +275,16 @@ def test_a_broken_regions_module_is_not_hidden(monkeypatch):
 
 def test_radio_without_frequency(monkeypatch):
     monkeypatch.setattr(kit, "get_region", lambda code: {"radio": {"name": "RTV Noord", "fm": None}})
-    text = {a["id"]: a["text"] for a in kit.plan_for(adults=1, budget_eur=0, region="VR01").as_dict()["free_actions"]}["radio_frequentie"]
+    text = {a["id"]: a["text"] for a in kit.plan_for(adults=1, budget_eur=0, region="VR01").as_dict()["free_actions"]}[
+        "radio_frequentie"
+    ]
     assert "RTV Noord" in text and "denkvooruit.nl/radio" in text and "None" not in text
 
 
 def test_checklist_url_round_trips_the_household():
-    result = kit.plan_for(adults=2, children=1, babies=1, pets=3, budget_eur=12.5, days=4, needs=["medicijnen", "zicht"]).as_dict()
+    result = kit.plan_for(
+        adults=2, children=1, babies=1, pets=3, budget_eur=12.5, days=4, needs=["medicijnen", "zicht"]
+    ).as_dict()
     path, _, query = result["checklist_url"].partition("?")
     assert path == "/noodpakket/checklist"
     params = urllib.parse.parse_qs(query)
@@ -284,33 +298,36 @@ def test_checklist_url_round_trips_the_household():
 GOOD = {"adults": 2, "children": 2, "babies": 0, "pets": 0, "budget_eur": 50}
 
 
-@pytest.mark.parametrize("change", [
-    {"adults": 0, "children": 0, "babies": 0},
-    {"adults": -1},
-    {"children": -2},
-    {"budget_eur": -1},
-    {"adults": True},
-    {"budget_eur": False},
-    {"adults": 2.5},
-    {"adults": "2"},
-    {"budget_eur": "50"},
-    {"budget_eur": float("nan")},
-    {"budget_eur": float("inf")},
-    {"budget_eur": 100001},
-    {"adults": 51},
-    {"adults": 30, "children": 21},
-    {"pets": 51},
-    {"days": 0},
-    {"days": 31},
-    {"days": True},
-    {"needs": ["vliegen"]},
-    {"needs": "medicijnen"},
-    {"needs": [1]},
-    {"needs": ["medicijnen"] * 11},
-    {"region": "VR26"},
-    {"region": "vr09"},
-    {"region": 9},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"adults": 0, "children": 0, "babies": 0},
+        {"adults": -1},
+        {"children": -2},
+        {"budget_eur": -1},
+        {"adults": True},
+        {"budget_eur": False},
+        {"adults": 2.5},
+        {"adults": "2"},
+        {"budget_eur": "50"},
+        {"budget_eur": float("nan")},
+        {"budget_eur": float("inf")},
+        {"budget_eur": 100001},
+        {"adults": 51},
+        {"adults": 30, "children": 21},
+        {"pets": 51},
+        {"days": 0},
+        {"days": 31},
+        {"days": True},
+        {"needs": ["vliegen"]},
+        {"needs": "medicijnen"},
+        {"needs": [1]},
+        {"needs": ["medicijnen"] * 11},
+        {"region": "VR26"},
+        {"region": "vr09"},
+        {"region": 9},
+    ],
+)
 def test_bad_input_is_rejected(change):
     with pytest.raises(kit.PlanInputError):
         kit.parse_request({**GOOD, **change})

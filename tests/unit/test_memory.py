@@ -1,4 +1,5 @@
 """bot/ops/memory.py: start-up objects are left out of later garbage collections."""
+
 from __future__ import annotations
 
 import gc

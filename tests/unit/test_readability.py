@@ -1,14 +1,15 @@
 """Readability functions, and the B1 gate on every rendered risk text."""
+
 from __future__ import annotations
 
 import pytest
 
-from bot.texts import readability as rb
 from bot.core import risks
+from bot.texts import readability as rb
 from bot.texts.render import Renderer
 
-
 # --- the functions themselves ----------------------------------------------------
+
 
 def test_words_per_sentence_counts_sentences_and_lines():
     assert rb.words_per_sentence("Ga naar binnen. Sluit de ramen!") == pytest.approx(3.0)
@@ -17,11 +18,13 @@ def test_words_per_sentence_counts_sentences_and_lines():
 
 def test_domains_and_times_do_not_split_sentences():
     assert rb.sentences("Kijk op crisis.nl om 12.00 uur. Bel 0800-9009.") == [
-        "Kijk op crisis.nl om 12.00 uur.", "Bel 0800-9009."]
+        "Kijk op crisis.nl om 12.00 uur.",
+        "Bel 0800-9009.",
+    ]
 
 
 def test_button_lines_are_not_text():
-    text = "Ga naar binnen.\nknop: Wat doe ik daarna? | /ask_phase{\"phase\":\"na\"}"
+    text = 'Ga naar binnen.\nknop: Wat doe ik daarna? | /ask_phase{"phase":"na"}'
     assert rb.sentences(text) == ["Ga naar binnen."]
 
 
@@ -41,9 +44,11 @@ def test_flesch_douma_formula():
 
 def test_flesch_douma_ranks_hard_text_lower():
     easy = "Ga naar binnen. Doe de deur dicht. Zet de radio aan."
-    hard = ("Ingevolge de geldende veiligheidsvoorschriften dient de bewoner onverwijld "
-            "alle ventilatievoorzieningen buiten werking te stellen teneinde blootstelling "
-            "aan verontreinigende luchtverplaatsingen te minimaliseren.")
+    hard = (
+        "Ingevolge de geldende veiligheidsvoorschriften dient de bewoner onverwijld "
+        "alle ventilatievoorzieningen buiten werking te stellen teneinde blootstelling "
+        "aan verontreinigende luchtverplaatsingen te minimaliseren."
+    )
     assert rb.flesch_douma(easy) > 80
     assert rb.flesch_douma(hard) < 30
     assert rb.flesch_douma(easy) > rb.flesch_douma(hard)
@@ -65,8 +70,16 @@ def test_empty_text():
 # --- the B1 gate on the risk texts ------------------------------------------------------
 
 RENDERER = Renderer(strict=True)
-REGIONS = [None, {"code": "VR04", "name": "IJsselland", "website": "https://www.vrijsselland.nl", "alert_site": None,
-                  "radio": {"name": "RTV Oost", "fm": "99.4"}}]
+REGIONS = [
+    None,
+    {
+        "code": "VR04",
+        "name": "IJsselland",
+        "website": "https://www.vrijsselland.nl",
+        "alert_site": None,
+        "radio": {"name": "RTV Oost", "fm": "99.4"},
+    },
+]
 
 
 def rendered(key: str, phase: str, region) -> str:
@@ -97,6 +110,7 @@ def test_whole_risk_text_is_b1(key):
 @pytest.mark.parametrize("region", REGIONS, ids=["national", "region"])
 def test_answer_ends_with_where_to_find_more_and_offers_other_phases(key, region):
     from bot.texts.render import split_bubbles
+
     for phase in risks.PHASES:
         out = RENDERER.render("utter_risk_advice", {"risk": risks.get_risk(key), "phase": phase, "region": region})
         bubbles = split_bubbles(out.text)

@@ -1,4 +1,5 @@
 """Redactie building blocks without HTTP: accounts, sessions, store, notices, export, CLI."""
+
 from __future__ import annotations
 
 import datetime
@@ -55,6 +56,7 @@ def landelijk(db):
 
 # --- accounts and sessions ------------------------------------------------------------
 
+
 def test_password_is_stored_only_as_argon2_hash(db, zeeland):
     raw = sqlite3.connect(db.path).execute("SELECT password_hash FROM users").fetchone()[0]
     assert PASSWORD not in raw
@@ -71,14 +73,17 @@ def test_authenticate(db, zeeland):
     assert accounts.authenticate(db, "zeeland", PASSWORD) is None
 
 
-@pytest.mark.parametrize("args, code", [
-    (("a", PASSWORD, "national", None), "bad_username"),
-    (("anna", "short", "national", None), "password_too_short"),
-    (("anna", PASSWORD, "admin", None), "bad_role"),
-    (("anna", PASSWORD, "regional", None), "bad_region"),
-    (("anna", PASSWORD, "regional", "VR26"), "bad_region"),
-    (("anna", PASSWORD, "national", "VR19"), "national_has_no_region"),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (("a", PASSWORD, "national", None), "bad_username"),
+        (("anna", "short", "national", None), "password_too_short"),
+        (("anna", PASSWORD, "admin", None), "bad_role"),
+        (("anna", PASSWORD, "regional", None), "bad_region"),
+        (("anna", PASSWORD, "regional", "VR26"), "bad_region"),
+        (("anna", PASSWORD, "national", "VR19"), "national_has_no_region"),
+    ],
+)
 def test_bad_accounts_are_refused(db, args, code):
     with pytest.raises(accounts.AccountError) as exc:
         accounts.add_user(db, *args)
@@ -125,8 +130,8 @@ def test_login_rate_limit_per_username_and_ip(db):
     for _ in range(auth.MAX_FAILURES):
         assert not auth.login_blocked(db, "zeeland", "10.0.0.1", now)
         auth.record_failure(db, "zeeland", "10.0.0.1", now)
-    assert auth.login_blocked(db, "zeeland", "10.0.0.9", now)      # same user, other IP
-    assert auth.login_blocked(db, "other", "10.0.0.1", now)        # same IP, other user
+    assert auth.login_blocked(db, "zeeland", "10.0.0.9", now)  # same user, other IP
+    assert auth.login_blocked(db, "other", "10.0.0.1", now)  # same IP, other user
     assert not auth.login_blocked(db, "other", "10.0.0.9", now)
     assert not auth.login_blocked(db, "zeeland", "10.0.0.9", now + auth.FAILURE_WINDOW + 1)
 
@@ -233,6 +238,7 @@ def test_audit_log_records_changes(db, store, zeeland):
 
 # --- notices -------------------------------------------------------------------------------
 
+
 def _publish(db, user, region="VR19", expires_in=3600.0, **kw):
     fields = {"title": "Storm", "text": "Blijf binnen.", "url": "https://www.example.nl/storm"}
     fields.update(kw)
@@ -263,15 +269,18 @@ def test_regional_editor_cannot_publish_elsewhere(db, zeeland):
         _publish(db, zeeland, None)
 
 
-@pytest.mark.parametrize("kw, code", [
-    ({"url": "http://www.example.nl"}, "notice_url"),
-    ({"url": "javascript:alert(1)"}, "notice_url"),
-    ({"title": ""}, "notice_title"),
-    ({"text": "x" * 401}, "notice_text"),
-    ({"text": "Kijk op http://example.nl"}, "notice_link_in_text"),
-    ({"expires_in": -5}, "notice_expiry_past"),
-    ({"expires_in": 30 * 24 * 3600}, "notice_expiry_too_far"),
-])
+@pytest.mark.parametrize(
+    "kw, code",
+    [
+        ({"url": "http://www.example.nl"}, "notice_url"),
+        ({"url": "javascript:alert(1)"}, "notice_url"),
+        ({"title": ""}, "notice_title"),
+        ({"text": "x" * 401}, "notice_text"),
+        ({"text": "Kijk op http://example.nl"}, "notice_link_in_text"),
+        ({"expires_in": -5}, "notice_expiry_past"),
+        ({"expires_in": 30 * 24 * 3600}, "notice_expiry_too_far"),
+    ],
+)
 def test_bad_notices_refused(db, zeeland, kw, code):
     with pytest.raises(notices.NoticeError) as exc:
         _publish(db, zeeland, **kw)
@@ -290,12 +299,18 @@ def test_withdraw_and_active_notice_for_templates(db, zeeland, monkeypatch):
 
 def test_parse_local_datetime_is_dutch_time():
     utc = datetime.timezone.utc
-    assert notices.parse_local_datetime("2026-12-01T12:00") == datetime.datetime(2026, 12, 1, 11, 0, tzinfo=utc).timestamp()
-    assert notices.parse_local_datetime("2026-07-01T12:00") == datetime.datetime(2026, 7, 1, 10, 0, tzinfo=utc).timestamp()
+    assert (
+        notices.parse_local_datetime("2026-12-01T12:00")
+        == datetime.datetime(2026, 12, 1, 11, 0, tzinfo=utc).timestamp()
+    )
+    assert (
+        notices.parse_local_datetime("2026-07-01T12:00") == datetime.datetime(2026, 7, 1, 10, 0, tzinfo=utc).timestamp()
+    )
     assert notices.parse_local_datetime("gisteren") is None
 
 
 # --- export and CLI -----------------------------------------------------------------------
+
 
 def test_export_writes_live_versions(db, store, zeeland, landelijk, tmp_path):
     editor.save(db, store, landelijk, "utter_greet", None, "Landelijk.")
@@ -304,20 +319,26 @@ def test_export_writes_live_versions(db, store, zeeland, landelijk, tmp_path):
     editor.reset(db, store, zeeland, "utter_degraded", "VR19")
     written = export(store, tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == [
-        "regions/VR19/utter_greet.j2", "utter_greet.j2"]
+        "regions/VR19/utter_greet.j2",
+        "utter_greet.j2",
+    ]
     assert (tmp_path / "out" / "regions" / "VR19" / "utter_greet.j2").read_text() == "Zeeland.\n"
 
 
 def _cli(args, env_db, stdin=""):
     env = dict(os.environ, NOODWIJZER_DB=str(env_db), PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
 
 
 def test_cli_users_add_reads_password_from_stdin(tmp_path):
     path = tmp_path / "cli.sqlite3"
-    done = _cli(["users", "add", "--username", "rijnmond", "--role", "regional", "--region", "VR17",
-                 "--password-stdin"], path, PASSWORD + "\n")
+    done = _cli(
+        ["users", "add", "--username", "rijnmond", "--role", "regional", "--region", "VR17", "--password-stdin"],
+        path,
+        PASSWORD + "\n",
+    )
     assert done.returncode == 0, done.stderr
     assert accounts.authenticate(Database(path), "rijnmond", PASSWORD).region == "VR17"
     bad = _cli(["users", "add", "--username", "kort", "--role", "national", "--password-stdin"], path, "kort\n")

@@ -1,4 +1,5 @@
 """Validation of staff-edited templates: sandbox escapes, variables, links, bubbles, B1 warnings."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,18 +18,21 @@ def codes(result):
     return {issue.code for issue in result.errors}
 
 
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ joiner.__init__.__globals__.os }}",
-    "{{ lipsum.__globals__['os'].popen('id').read() }}",
-    "{{ ''|attr('__class__') }}",
-    "{{ self._TemplateReference__context }}",
-    "{{ namespace.__init__.__globals__ }}",
-    "{% set x = [].append %}{{ x(1) }}",
-    "{{ region.__class__ }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ joiner.__init__.__globals__.os }}",
+        "{{ lipsum.__globals__['os'].popen('id').read() }}",
+        "{{ ''|attr('__class__') }}",
+        "{{ self._TemplateReference__context }}",
+        "{{ namespace.__init__.__globals__ }}",
+        "{% set x = [].append %}{{ x(1) }}",
+        "{{ region.__class__ }}",
+    ],
+)
 def test_python_internals_are_refused(source):
     result = validate("utter_greet", source)
     assert not result.ok
@@ -40,26 +44,34 @@ def test_python_internals_are_refused(source):
             assert "class" not in text and "module" not in text
 
 
-@pytest.mark.parametrize("source, code", [
-    ("{% include '/etc/passwd' %}", "forbidden_include"),
-    ("{% include 'utter_greet.j2' %}", "forbidden_include"),
-    ("{% import 'utter_greet.j2' as g %}", "forbidden_import"),
-    ("{% from '/etc/passwd' import x %}", "forbidden_fromimport"),
-    ("{% extends '/etc/passwd' %}", "forbidden_extends"),
-])
+@pytest.mark.parametrize(
+    "source, code",
+    [
+        ("{% include '/etc/passwd' %}", "forbidden_include"),
+        ("{% include 'utter_greet.j2' %}", "forbidden_include"),
+        ("{% import 'utter_greet.j2' as g %}", "forbidden_import"),
+        ("{% from '/etc/passwd' import x %}", "forbidden_fromimport"),
+        ("{% extends '/etc/passwd' %}", "forbidden_extends"),
+    ],
+)
 def test_no_file_access(source, code):
     result = validate("utter_greet", source)
     assert code in codes(result)
     assert "root:" not in str(result)
 
 
-@pytest.mark.parametrize("source, code", [
-    ("{% for i in range(100) %}{% for j in range(1000) %}{% for k in range(1000) %}{% endfor %}{% endfor %}{% endfor %}",
-     "too_slow"),
-    ("{{ 'x' * 10**9 }}", "security"),
-    ("{{ range(10**7) | list }}", "security"),
-    ("{{ 'x' | center(123456789) }}", "forbidden_number"),
-])
+@pytest.mark.parametrize(
+    "source, code",
+    [
+        (
+            "{% for i in range(100) %}{% for j in range(1000) %}{% for k in range(1000) %}{% endfor %}{% endfor %}{% endfor %}",
+            "too_slow",
+        ),
+        ("{{ 'x' * 10**9 }}", "security"),
+        ("{{ range(10**7) | list }}", "security"),
+        ("{{ 'x' | center(123456789) }}", "forbidden_number"),
+    ],
+)
 def test_resource_abuse_is_refused(source, code):
     assert code in codes(validate("utter_greet", source))
 
@@ -89,29 +101,37 @@ def test_optional_variables_are_also_checked_when_absent():
     assert any(v.optional for v in info.variables)
     result = validate("utter_degraded", "Bel 112 nu.\n\n{{ risk.title }}")
     assert "undefined" in codes(result)
-    assert validate("utter_degraded", "Bel 112 nu.\n{% if risk is defined and risk %}\n\n{{ risk.title }}{% endif %}").ok
+    assert validate(
+        "utter_degraded", "Bel 112 nu.\n{% if risk is defined and risk %}\n\n{{ risk.title }}{% endif %}"
+    ).ok
 
 
-@pytest.mark.parametrize("text", [
-    "Kijk op http://www.crisis.nl",
-    "Klik [hier](javascript:alert(1))",
-    "data:text/html;base64,PHNjcmlwdD4=",
-    "Zie //evil.example/x",
-    "Kijk op HTTP://CRISIS.NL",
-    "ftp://files.example.nl",
-    "vbscript:msgbox",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kijk op http://www.crisis.nl",
+        "Klik [hier](javascript:alert(1))",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "Zie //evil.example/x",
+        "Kijk op HTTP://CRISIS.NL",
+        "ftp://files.example.nl",
+        "vbscript:msgbox",
+    ],
+)
 def test_bad_links(text):
     assert bad_links(text)
     assert "bad_link" in codes(validate("utter_greet", text))
 
 
-@pytest.mark.parametrize("text", [
-    "Kijk op https://www.crisis.nl en /noodpakket/checklist?adults=2.",
-    "Let op: dit is belangrijk. Om 10:30 uur.",
-    "Bel 0800-1351.",
-    "crisis.nl en denkvooruit.nl",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kijk op https://www.crisis.nl en /noodpakket/checklist?adults=2.",
+        "Let op: dit is belangrijk. Om 10:30 uur.",
+        "Bel 0800-1351.",
+        "crisis.nl en denkvooruit.nl",
+    ],
+)
 def test_allowed_links(text):
     assert bad_links(text) == []
     assert validate("utter_greet", text).ok
@@ -125,7 +145,7 @@ def test_bad_link_from_a_variable_is_caught():
 def test_bubble_length():
     long_bubble = "Dit is een zin. " * (MAX_BUBBLE // 16 + 5)
     assert "bubble_too_long" in codes(validate("utter_greet", long_bubble))
-    split = long_bubble[: MAX_BUBBLE // 2] + "\n\n" + long_bubble[MAX_BUBBLE // 2: MAX_BUBBLE - 10]
+    split = long_bubble[: MAX_BUBBLE // 2] + "\n\n" + long_bubble[MAX_BUBBLE // 2 : MAX_BUBBLE - 10]
     assert "bubble_too_long" not in codes(validate("utter_greet", split))
 
 
@@ -166,10 +186,12 @@ def test_notice_in_sample_context_reaches_the_preview():
 
 
 def test_readability_is_a_warning_with_hard_sentences_marked():
-    hard = ("Het is van groot belang dat u zich tijdig en volledig voorbereidt op de mogelijke gevolgen "
-            "van langdurige uitval van de elektriciteitsvoorziening in uw woonomgeving.")
+    hard = (
+        "Het is van groot belang dat u zich tijdig en volledig voorbereidt op de mogelijke gevolgen "
+        "van langdurige uitval van de elektriciteitsvoorziening in uw woonomgeving."
+    )
     result = validate("utter_greet", "Pak je noodpakket. " + hard)
-    assert result.ok                      # never blocks saving
+    assert result.ok  # never blocks saving
     warning_codes = {w.code for w in result.warnings}
     assert "hard_sentences" in warning_codes
     assert hard in result.readability.hard_sentences
@@ -186,6 +208,7 @@ def test_highlight_keeps_all_text():
 
 def _repository_texts():
     from bot.redactie import catalog
+
     return catalog.template_names()
 
 
@@ -193,5 +216,6 @@ def _repository_texts():
 def test_every_repository_text_passes_the_editor_checks(name):
     """Staff start from these texts: each must be saveable unchanged."""
     from bot.redactie import catalog
+
     result = validate(name, catalog.file_source(name, None))
     assert result.ok, [(i.code, i.sample, i.detail) for i in result.errors]

@@ -1,4 +1,5 @@
 """bot.core.regions: the gemeente table, region facts and the forgiving lookup."""
+
 from __future__ import annotations
 
 import csv
@@ -23,6 +24,7 @@ def strip_accents(text: str) -> str:
 
 
 # --- the data -------------------------------------------------------------------
+
 
 def test_342_gemeenten_with_unique_codes_and_names():
     assert len(GEMEENTEN) == 342
@@ -52,7 +54,7 @@ def test_known_region_sizes():
     def count(code):
         return sum(1 for g in GEMEENTEN if g.region == code)
 
-    assert count("VR13") == 6   # Amsterdam-Amstelland: six gemeenten
+    assert count("VR13") == 6  # Amsterdam-Amstelland: six gemeenten
     assert count("VR22") == 21  # Brabant-Zuidoost: 21 gemeenten
     assert count("VR20") == 24  # Midden- en West-Brabant: 24 gemeenten
     assert count("VR02") == 18  # Fryslân: 18 gemeenten
@@ -106,6 +108,7 @@ def test_channels_have_sources_and_sirens_are_not_claimed_to_work():
 
 # --- get_region -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("code", regions.REGION_CODES)
 def test_get_region_shape(code):
     region = get_region(code)
@@ -131,13 +134,17 @@ def fake_regions_file(monkeypatch):
     """Serve a made-up regions.yml, so hiding unverified values stays tested even
     when every real website and radio is verified."""
     real_load = regions.load_yaml
-    fake = {"regions": {"VR03": {
-        "name": "Testregio",
-        "website": {"url": "https://www.example.org", "verified": False},
-        "alert_site": {"url": "https://alert.example.org", "verified": False, "app": "TestApp"},
-        "radio": {"name": "Testradio", "verified": False, "frequencies": [{"mhz": "99.9", "area": None}]},
-        "sources": [],
-    }}}
+    fake = {
+        "regions": {
+            "VR03": {
+                "name": "Testregio",
+                "website": {"url": "https://www.example.org", "verified": False},
+                "alert_site": {"url": "https://alert.example.org", "verified": False, "app": "TestApp"},
+                "radio": {"name": "Testradio", "verified": False, "frequencies": [{"mhz": "99.9", "area": None}]},
+                "sources": [],
+            }
+        }
+    }
     monkeypatch.setattr(regions, "load_yaml", lambda name: fake if name == "regions.yml" else real_load(name))
     regions._region_cache.cache_clear()
     yield
@@ -191,6 +198,7 @@ def test_get_region_returns_a_copy():
 
 # --- lookup ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("gemeente", GEMEENTEN, ids=lambda g: g.code)
 def test_every_gemeente_resolves_by_official_name(gemeente):
     result = lookup_gemeente(gemeente.name)
@@ -227,41 +235,44 @@ def test_every_alias_and_place_resolves_or_is_an_intended_question(gemeente, ali
         assert result.gemeente_code == gemeente.code, alias
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Den Haag", "'s-Gravenhage"),
-    ("den haag", "'s-Gravenhage"),
-    ("DenHaag", "'s-Gravenhage"),
-    ("'s-Gravenhage", "'s-Gravenhage"),
-    ("s-gravenhage", "'s-Gravenhage"),
-    ("Den Bosch", "'s-Hertogenbosch"),
-    ("'s-Hertogenbosch", "'s-Hertogenbosch"),
-    ("Súdwest-Fryslân", "Súdwest-Fryslân"),
-    ("Sudwest-Fryslan", "Súdwest-Fryslân"),
-    ("sudwest fryslan", "Súdwest-Fryslân"),
-    ("Zuidwest-Friesland", "Súdwest-Fryslân"),
-    ("Noardeast-Fryslân", "Noardeast-Fryslân"),
-    ("Noordoost-Friesland", "Noardeast-Fryslân"),
-    ("Dantumadeel", "Dantumadiel"),
-    ("Tietjerksteradeel", "Tytsjerksteradiel"),
-    ("De Friese Meren", "De Fryske Marren"),
-    ("Achtkarspelen", "Achtkarspelen"),
-    ("Waadhoeke", "Waadhoeke"),
-    ("Ljouwert", "Leeuwarden"),
-    ("Bergen (NH.)", "Bergen (NH.)"),
-    ("Bergen (L.)", "Bergen (L.)"),
-    ("Bergen NH", "Bergen (NH.)"),
-    ("bergen limburg", "Bergen (L.)"),
-    ("Bergen op Zoom", "Bergen op Zoom"),
-    ("Middelburg", "Middelburg (Z.)"),
-    ("gemeente Utrecht", "Utrecht"),
-    ("St. Michielsgestel", "Sint-Michielsgestel"),
-    ("Scheveningen", "'s-Gravenhage"),
-    ("Hoek van Holland", "Rotterdam"),
-    ("Zierikzee", "Schouwen-Duiveland"),
-    ("Heerhugowaard", "Dijk en Waard"),
-    ("Weesp", "Amsterdam"),
-    ("  Zwolle  ", "Zwolle"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Den Haag", "'s-Gravenhage"),
+        ("den haag", "'s-Gravenhage"),
+        ("DenHaag", "'s-Gravenhage"),
+        ("'s-Gravenhage", "'s-Gravenhage"),
+        ("s-gravenhage", "'s-Gravenhage"),
+        ("Den Bosch", "'s-Hertogenbosch"),
+        ("'s-Hertogenbosch", "'s-Hertogenbosch"),
+        ("Súdwest-Fryslân", "Súdwest-Fryslân"),
+        ("Sudwest-Fryslan", "Súdwest-Fryslân"),
+        ("sudwest fryslan", "Súdwest-Fryslân"),
+        ("Zuidwest-Friesland", "Súdwest-Fryslân"),
+        ("Noardeast-Fryslân", "Noardeast-Fryslân"),
+        ("Noordoost-Friesland", "Noardeast-Fryslân"),
+        ("Dantumadeel", "Dantumadiel"),
+        ("Tietjerksteradeel", "Tytsjerksteradiel"),
+        ("De Friese Meren", "De Fryske Marren"),
+        ("Achtkarspelen", "Achtkarspelen"),
+        ("Waadhoeke", "Waadhoeke"),
+        ("Ljouwert", "Leeuwarden"),
+        ("Bergen (NH.)", "Bergen (NH.)"),
+        ("Bergen (L.)", "Bergen (L.)"),
+        ("Bergen NH", "Bergen (NH.)"),
+        ("bergen limburg", "Bergen (L.)"),
+        ("Bergen op Zoom", "Bergen op Zoom"),
+        ("Middelburg", "Middelburg (Z.)"),
+        ("gemeente Utrecht", "Utrecht"),
+        ("St. Michielsgestel", "Sint-Michielsgestel"),
+        ("Scheveningen", "'s-Gravenhage"),
+        ("Hoek van Holland", "Rotterdam"),
+        ("Zierikzee", "Schouwen-Duiveland"),
+        ("Heerhugowaard", "Dijk en Waard"),
+        ("Weesp", "Amsterdam"),
+        ("  Zwolle  ", "Zwolle"),
+    ],
+)
 def test_aliases_case_diacritics_and_places(text, expected):
     result = lookup_gemeente(text)
     assert result.status == "found", text
@@ -283,18 +294,21 @@ def test_bergen_alone_is_ambiguous_with_both_bergens():
     assert {lookup_gemeente(c).region_code for c in result.candidates} == {"VR10", "VR23"}
 
 
-@pytest.mark.parametrize("typo,meant", [
-    ("Amsterdma", "Amsterdam"),
-    ("Amstedam", "Amsterdam"),
-    ("Rotterdm", "Rotterdam"),
-    ("Groningn", "Groningen"),
-    ("Eindhovn", "Eindhoven"),
-    ("Apeldorn", "Apeldoorn"),
-    ("Maastrict", "Maastricht"),
-    ("Leewarden", "Leeuwarden"),
-    ("Utreg", "Utrecht"),
-    ("Den Haaf", "Den Haag"),
-])
+@pytest.mark.parametrize(
+    "typo,meant",
+    [
+        ("Amsterdma", "Amsterdam"),
+        ("Amstedam", "Amsterdam"),
+        ("Rotterdm", "Rotterdam"),
+        ("Groningn", "Groningen"),
+        ("Eindhovn", "Eindhoven"),
+        ("Apeldorn", "Apeldoorn"),
+        ("Maastrict", "Maastricht"),
+        ("Leewarden", "Leeuwarden"),
+        ("Utreg", "Utrecht"),
+        ("Den Haaf", "Den Haag"),
+    ],
+)
 def test_typos_are_suggested_never_silently_resolved(typo, meant):
     result = lookup_gemeente(typo)
     assert result.status == "unknown"
@@ -333,31 +347,38 @@ def test_normalize():
 
 # --- extract_gemeente -------------------------------------------------------------
 
-@pytest.mark.parametrize("sentence,expected", [
-    ("ik woon in Middelburg", "Middelburg (Z.)"),
-    ("Ik woon in middelburg.", "Middelburg (Z.)"),
-    ("wij wonen in Bergen op Zoom", "Bergen op Zoom"),
-    ("ik kom uit Den Haag, wat moet ik doen?", "'s-Gravenhage"),
-    ("ik woon in Scheveningen en heb een vraag", "'s-Gravenhage"),
-    ("ik woon echt in Utrecht", "Utrecht"),
-    ("mijn buren wonen ook in Best", "Best"),
-    ("Ik woon in de gemeente Súdwest-Fryslân", "Súdwest-Fryslân"),
-    ("Zwolle", "Zwolle"),
-])
+
+@pytest.mark.parametrize(
+    "sentence,expected",
+    [
+        ("ik woon in Middelburg", "Middelburg (Z.)"),
+        ("Ik woon in middelburg.", "Middelburg (Z.)"),
+        ("wij wonen in Bergen op Zoom", "Bergen op Zoom"),
+        ("ik kom uit Den Haag, wat moet ik doen?", "'s-Gravenhage"),
+        ("ik woon in Scheveningen en heb een vraag", "'s-Gravenhage"),
+        ("ik woon echt in Utrecht", "Utrecht"),
+        ("mijn buren wonen ook in Best", "Best"),
+        ("Ik woon in de gemeente Súdwest-Fryslân", "Súdwest-Fryslân"),
+        ("Zwolle", "Zwolle"),
+    ],
+)
 def test_extract_finds_gemeente_in_sentence(sentence, expected):
     result = extract_gemeente(sentence)
     assert result is not None and result.status == "found", sentence
     assert result.gemeente == expected
 
 
-@pytest.mark.parametrize("sentence", [
-    "waar vind ik informatie in mijn regio?",
-    "ik vind het best",
-    "mijn buren helpen mij",
-    "ik weet het echt niet",
-    "",
-    None,
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "waar vind ik informatie in mijn regio?",
+        "ik vind het best",
+        "mijn buren helpen mij",
+        "ik weet het echt niet",
+        "",
+        None,
+    ],
+)
 def test_extract_ignores_sentences_without_a_gemeente(sentence):
     assert extract_gemeente(sentence) is None
 
@@ -376,10 +397,13 @@ def test_extract_only_reads_the_start_of_very_long_text():
 
 # --- generated files stay in sync -------------------------------------------------
 
+
 def test_nlu_lookup_table_is_generated_from_the_csv():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_gemeente_lookup.py"), "--check"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -1,4 +1,5 @@
 """Template rendering: region overrides, Babel formatting, sandbox, fallbacks."""
+
 from __future__ import annotations
 
 import pytest
@@ -54,7 +55,9 @@ def test_babel_money_and_lists():
     assert money(1234.5) == "€ 1.234,50"
     assert join_nl(["water", "eten", "een radio"]) == "water, eten en een radio"
     env = make_environment()
-    out = env.from_string("{{ 3|plural('fles','flessen') }} {{ 1|plural('fles','flessen') }} {{ 1234567|number }}").render()
+    out = env.from_string(
+        "{{ 3|plural('fles','flessen') }} {{ 1|plural('fles','flessen') }} {{ 1234567|number }}"
+    ).render()
     assert out == "flessen fles 1.234.567"
 
 
@@ -69,7 +72,7 @@ def test_sandbox_blocks_internals():
     env = make_environment()
     with pytest.raises(SecurityError):
         env.from_string("{{ ''.__class__.__mro__[1].__subclasses__() }}").render()
-    with pytest.raises(Exception):
+    with pytest.raises(TypeError, match="no loader"):
         env.from_string("{% include '/etc/passwd' %}").render()
 
 
@@ -90,7 +93,7 @@ def test_unknown_template_gives_safe_default(tree):
 
 
 def test_buttons_and_bubbles():
-    rendered = parse_output("Eerste ballon.\n\n\n\nTweede ballon.\nknop: Stroom | /ask_risk{\"risk\":\"stroomstoring\"}\n")
+    rendered = parse_output('Eerste ballon.\n\n\n\nTweede ballon.\nknop: Stroom | /ask_risk{"risk":"stroomstoring"}\n')
     assert rendered.buttons == [{"title": "Stroom", "payload": '/ask_risk{"risk":"stroomstoring"}'}]
     assert split_bubbles(rendered.text) == ["Eerste ballon.", "Tweede ballon."]
 

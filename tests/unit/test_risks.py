@@ -1,4 +1,5 @@
 """The risk catalogue: completeness, sources, synonyms, matching and phase detection."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,10 +10,24 @@ import pytest
 from bot.core import risks
 from bot.core.knowledge import load_yaml
 
-CONTRACT_KEYS = (
-    "stroomstoring overstroming storm hitte winterweer natuurbrand brand gevaarlijke_stoffen "
-    "drinkwater telecomstoring cyberaanval infectieziekte kernongeval terrorisme militaire_dreiging aardbeving"
-).split()
+CONTRACT_KEYS = [
+    "stroomstoring",
+    "overstroming",
+    "storm",
+    "hitte",
+    "winterweer",
+    "natuurbrand",
+    "brand",
+    "gevaarlijke_stoffen",
+    "drinkwater",
+    "telecomstoring",
+    "cyberaanval",
+    "infectieziekte",
+    "kernongeval",
+    "terrorisme",
+    "militaire_dreiging",
+    "aardbeving",
+]
 
 RAW = load_yaml("risks.yml")["risks"]
 
@@ -90,6 +105,7 @@ def test_list_risks_in_contract_order():
 
 # --- official core advice must be present ----------------------------------
 
+
 def _all_text(key: str) -> str:
     risk = risks.get_risk(key)
     return " ".join(risk["voor"] + risk["tijdens"] + risk["na"]).lower()
@@ -148,56 +164,66 @@ def test_prices_are_not_stated_as_facts():
 
 # --- free-text matching -----------------------------------------------------
 
-@pytest.mark.parametrize("text,expected", [
-    ("de stroom is uitgevallen", "stroomstoring"),
-    ("wat doe ik bij een black-out", "stroomstoring"),
-    ("wat moet ik doen bij een stroomstorng", "stroomstoring"),   # typo
-    ("help er is een overstoming", "overstroming"),               # typo
-    ("wat als de dijk breekt", "overstroming"),
-    ("wat moet ik doen als de sirene gaat", "gevaarlijke_stoffen"),
-    ("er hangt een gifwolk boven de stad", "gevaarlijke_stoffen"),
-    ("wat moet ik doen bij brand in het bos", "natuurbrand"),     # longest phrase wins over "brand"
-    ("hoe hang ik een rookmelder op", "brand"),
-    ("mijn computer is gehackt", "cyberaanval"),
-    ("computervirus", "cyberaanval"),
-    ("er gaat een virus rond", "infectieziekte"),
-    ("moet ik jodium slikken", "kernongeval"),
-    ("wat als er oorlog komt", "militaire_dreiging"),
-    ("is er een kookadvies", "drinkwater"),
-    ("het is spekglad buiten", "winterweer"),
-    ("hoe bereid ik me voor op een hittegolf", "hitte"),
-    ("112 is niet bereikbaar", "telecomstoring"),
-    ("gevaarlijke stoffen", "gevaarlijke_stoffen"),
-    ("Aardbeving!", "aardbeving"),
-    ("AANSLAG", "terrorisme"),
-])
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("de stroom is uitgevallen", "stroomstoring"),
+        ("wat doe ik bij een black-out", "stroomstoring"),
+        ("wat moet ik doen bij een stroomstorng", "stroomstoring"),  # typo
+        ("help er is een overstoming", "overstroming"),  # typo
+        ("wat als de dijk breekt", "overstroming"),
+        ("wat moet ik doen als de sirene gaat", "gevaarlijke_stoffen"),
+        ("er hangt een gifwolk boven de stad", "gevaarlijke_stoffen"),
+        ("wat moet ik doen bij brand in het bos", "natuurbrand"),  # longest phrase wins over "brand"
+        ("hoe hang ik een rookmelder op", "brand"),
+        ("mijn computer is gehackt", "cyberaanval"),
+        ("computervirus", "cyberaanval"),
+        ("er gaat een virus rond", "infectieziekte"),
+        ("moet ik jodium slikken", "kernongeval"),
+        ("wat als er oorlog komt", "militaire_dreiging"),
+        ("is er een kookadvies", "drinkwater"),
+        ("het is spekglad buiten", "winterweer"),
+        ("hoe bereid ik me voor op een hittegolf", "hitte"),
+        ("112 is niet bereikbaar", "telecomstoring"),
+        ("gevaarlijke stoffen", "gevaarlijke_stoffen"),
+        ("Aardbeving!", "aardbeving"),
+        ("AANSLAG", "terrorisme"),
+    ],
+)
 def test_match_risk(text, expected):
     assert risks.match_risk(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "   ", "hallo", "wat kost een noodpakket", "dank je wel", "ik woon in Zwolle",
-                                  "storing", "water", "?!"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "hallo", "wat kost een noodpakket", "dank je wel", "ik woon in Zwolle", "storing", "water", "?!"],
+)
 def test_match_risk_none(text):
     assert risks.match_risk(text) is None
 
 
 # --- phase detection ----------------------------------------------------------
 
-@pytest.mark.parametrize("text,expected", [
-    ("de stroom is uitgevallen", "tijdens"),
-    ("hoe bereid ik me voor op een overstroming", "voor"),
-    ("wat nu de storm voorbij is", "na"),
-    ("en daarna?", "na"),
-    ("en erna", "na"),
-    ("hoe bereid ik me voor?", "voor"),
-    ("wat kan ik van tevoren doen", "voor"),
-    ("wat doe ik tijdens een hittegolf", "tijdens"),
-    ("de sirene gaat af", "tijdens"),
-    ("na de overstroming", "na"),
-    ("voor", "voor"),
-    ("tijdens", "tijdens"),
-    ("na", "na"),
-])
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("de stroom is uitgevallen", "tijdens"),
+        ("hoe bereid ik me voor op een overstroming", "voor"),
+        ("wat nu de storm voorbij is", "na"),
+        ("en daarna?", "na"),
+        ("en erna", "na"),
+        ("hoe bereid ik me voor?", "voor"),
+        ("wat kan ik van tevoren doen", "voor"),
+        ("wat doe ik tijdens een hittegolf", "tijdens"),
+        ("de sirene gaat af", "tijdens"),
+        ("na de overstroming", "na"),
+        ("voor", "voor"),
+        ("tijdens", "tijdens"),
+        ("na", "na"),
+    ],
+)
 def test_detect_phase(text, expected):
     assert risks.detect_phase(text) == expected
 
@@ -207,8 +233,19 @@ def test_detect_phase_none_when_no_hint(text):
     assert risks.detect_phase(text) is None
 
 
-@pytest.mark.parametrize("value,expected", [("na", "na"), ("daarna", "na"), ("Voor", "voor"), ("vooraf", "voor"),
-                                            ("tijdens", "tijdens"), ("onzin", None), (None, None), (3, None)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("na", "na"),
+        ("daarna", "na"),
+        ("Voor", "voor"),
+        ("vooraf", "voor"),
+        ("tijdens", "tijdens"),
+        ("onzin", None),
+        (None, None),
+        (3, None),
+    ],
+)
 def test_normalize_phase(value, expected):
     assert risks.normalize_phase(value) == expected
 

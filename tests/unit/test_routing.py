@@ -1,4 +1,5 @@
 """Conversations stay on one Rasa replica; new ones are spread evenly."""
+
 from __future__ import annotations
 
 import asyncio
@@ -76,8 +77,8 @@ def test_gateway_falls_back_when_the_pinned_replica_is_down(unused_tcp_port_fact
     from aiohttp import ClientSession, web
 
     from bot.gateway.chat import ask_rasa
-    from bot.settings import Settings
     from bot.ops.stack import free_port
+    from bot.settings import Settings
 
     async def scenario():
         seen = []
@@ -90,11 +91,16 @@ def test_gateway_falls_back_when_the_pinned_replica_is_down(unused_tcp_port_fact
         async with fake_rasa(webhook) as up, ClientSession() as http:
             down = f"http://127.0.0.1:{free_port()}"  # nothing listens here
             settings = Settings(rasa_urls=(down, up))
-            app = {"settings": settings, "rasa_router": ReplicaRouter(settings.rasa_urls),
-                   "rasa_slots": ReplicaSlots(settings.rasa_urls, 2, 5.0), "http": http}
+            app = {
+                "settings": settings,
+                "rasa_router": ReplicaRouter(settings.rasa_urls),
+                "rasa_slots": ReplicaSlots(settings.rasa_urls, 2, 5.0),
+                "http": http,
+            }
             # find a session id whose home replica is the one that is down
-            sid = next(s for s in (f"sess-{n:04d}" for n in range(100))
-                       if ReplicaRouter((down, up)).replicas_for(s)[0] == down)
+            sid = next(
+                s for s in (f"sess-{n:04d}" for n in range(100)) if ReplicaRouter((down, up)).replicas_for(s)[0] == down
+            )
             reply = await ask_rasa(app, sid, "hallo", None)
             return sid, reply, seen, app["rasa_router"].replicas_for(sid)[0], up
 
@@ -105,6 +111,7 @@ def test_gateway_falls_back_when_the_pinned_replica_is_down(unused_tcp_port_fact
 
 
 # --- a short line per replica -----------------------------------------------------
+
 
 def test_fifo_limit_lets_in_at_most_limit_and_serves_in_arrival_order():
     async def scenario():
@@ -190,9 +197,8 @@ def test_replica_slots_time_out_and_are_per_replica():
 def test_no_limit_when_switched_off():
     async def scenario():
         slots = ReplicaSlots(URLS, per_replica=0, wait_seconds=0.01)
-        async with slots.slot(URLS[0]):
-            async with slots.slot(URLS[0]):
-                return slots.limit_for(URLS[0])
+        async with slots.slot(URLS[0]), slots.slot(URLS[0]):
+            return slots.limit_for(URLS[0])
 
     assert asyncio.run(scenario()) is None
     with pytest.raises(ValueError):
@@ -237,10 +243,10 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
     from aiohttp import ClientSession, ClientTimeout, web
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.texts.render import Renderer
-    from bot.texts.replies import Replies
     from bot.gateway import chat as chat_module
     from bot.settings import Settings
+    from bot.texts.render import Renderer
+    from bot.texts.replies import Replies
 
     async def scenario():
         async def webhook(request):
@@ -249,8 +255,9 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
             return web.json_response([{"recipient_id": body["sender"], "text": "antwoord van rasa"}])
 
         async with fake_rasa(webhook) as url:
-            settings = Settings(rasa_urls=(url,), rasa_timeout=1.7, rasa_concurrency=1,
-                                ip_rate_per_min=0, session_rate_per_min=0)
+            settings = Settings(
+                rasa_urls=(url,), rasa_timeout=1.7, rasa_concurrency=1, ip_rate_per_min=0, session_rate_per_min=0
+            )
             app = web.Application()
             app["settings"] = settings
             app["replies"] = Replies(Renderer())
@@ -261,8 +268,9 @@ def test_a_message_that_waits_too_long_in_line_gets_the_degraded_answer():
                     line = app["rasa_slots"].limit_for(settings.rasa_urls[0])
 
                     async def say(n):
-                        resp = await client.post("/api/v1/chat", json={"session_id": f"resident-{n:02d}",
-                                                                       "message": "hallo"})
+                        resp = await client.post(
+                            "/api/v1/chat", json={"session_id": f"resident-{n:02d}", "message": "hallo"}
+                        )
                         return resp.status, (await resp.json())["messages"][0]["text"]
 
                     async def queued(count):  # wait until the gateway holds `count` residents

@@ -3,6 +3,7 @@
 None of these messages is in data/nlu/: they check that the phrase list
 generalises, including typos, and stays quiet on questions about danger.
 """
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,9 +12,24 @@ from bot.core import safety
 from bot.core.knowledge import load_yaml
 
 RISK_KEYS = set(
-    "stroomstoring overstroming storm hitte winterweer natuurbrand brand gevaarlijke_stoffen "
-    "drinkwater telecomstoring cyberaanval infectieziekte kernongeval terrorisme "
-    "militaire_dreiging aardbeving".split()
+    [
+        "stroomstoring",
+        "overstroming",
+        "storm",
+        "hitte",
+        "winterweer",
+        "natuurbrand",
+        "brand",
+        "gevaarlijke_stoffen",
+        "drinkwater",
+        "telecomstoring",
+        "cyberaanval",
+        "infectieziekte",
+        "kernongeval",
+        "terrorisme",
+        "militaire_dreiging",
+        "aardbeving",
+    ]
 )
 
 ACUTE = [
@@ -21,7 +37,7 @@ ACUTE = [
     "Er is brand in de keuken!!",
     "de pan staat in de fik wat nu",
     "mijn vader ademt niet meer",
-    "mijn vrouw is bewustelos",            # typo
+    "mijn vrouw is bewustelos",  # typo
     "ik ruik gas in de gang",
     "het stinkt hier naar gas",
     "het water komt ons huis binnen",
@@ -34,20 +50,20 @@ ACUTE = [
     "mijn zoontje is in de vijver gevallen",
     "ik zie mijn dochtertje niet meer bij het water",
     "de dijk is doorgebroken het water stijgt",
-    "brnad in de slaapkamer",               # typo
+    "brnad in de slaapkamer",  # typo
     "mijn opa reageert niet meer",
     "er hangt een gifwolk boven onze straat",
     "mijn ex bedreigt me",
     "er wordt ingebroken bij de buren",
     "HELP VUUR",
-    "gaslugt in huis",                      # typo
+    "gaslugt in huis",  # typo
     "het water staat tot aan mijn knieen in de woonkamer",
     "mijn man krijgt geen lucht",
     "er is een explosie bij de fabriek",
     "iemand schiet om zich heen in het winkelcentrum",
-    "mijn baby ademd niet",                 # typo
+    "mijn baby ademd niet",  # typo
     "de vlammen slaan uit het dak",
-    "hellup er is brannnd",                 # typo + stretched letters
+    "hellup er is brannnd",  # typo + stretched letters
     "mijn moeder is in elkaar gezakt en reageert niet",
     "er breekt iemand in bij ons",
     "Wat moet ik doen? Er is brand in de flat.",

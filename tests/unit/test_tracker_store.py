@@ -1,4 +1,5 @@
 """The tracker store keeps conversations in memory only, and not for long."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,12 @@ def store(ttl: float = 3600) -> ExpiringInMemoryTrackerStore:
 
 
 def session(sender: str, text: str) -> list:
-    return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-            UserUttered(text, {"name": "greet"})]
+    return [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered(text, {"name": "greet"}),
+    ]
 
 
 def test_saved_conversation_comes_back_with_its_events():

@@ -1,4 +1,5 @@
 """Embed configuration, CORS and widget assets, without Rasa (aiohttp test client)."""
+
 from __future__ import annotations
 
 import copy
@@ -42,6 +43,7 @@ def config(extra: str = "", **changes) -> EmbedConfig:
 
 # --- contrast -------------------------------------------------------------------
 
+
 def test_contrast_ratio_matches_wcag_reference_values():
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21.0)
@@ -66,12 +68,15 @@ def test_text_pairs_demand_aa_and_cover_every_text_colour():
 
 
 def test_a_low_contrast_palette_is_reported_and_not_served():
-    cfg = config(regions__VR17__colors={**RAW["regions"]["VR17"]["colors"], "on_primary": "#777777", "primary": "#888888"})
+    cfg = config(
+        regions__VR17__colors={**RAW["regions"]["VR17"]["colors"], "on_primary": "#777777", "primary": "#888888"}
+    )
     assert contrast_problems(cfg.regions["VR17"]["colors"])
     assert cfg.public("VR17")["colors"] == cfg.defaults["colors"]
 
 
 # --- loading and merging -------------------------------------------------------------
+
 
 def test_region_without_config_gets_national_defaults():
     cfg = load_embed_config(extra_origins="")
@@ -98,15 +103,18 @@ def test_public_config_has_no_origin_list():
         assert "zeelandveilig" not in text
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"defaults__colors__primary": "blue"}, "#rrggbb"),
-    ({"defaults__logo": "../../etc/passwd"}, "logo"),
-    ({"regions__VR19__logo": "missing.svg"}, "logo"),
-    ({"regions__VR19__colour": "#000000"}, "unknown keys"),
-    ({"regions__VR19__allowed_origins": ["*"]}, "wildcard"),
-    ({"regions__VR19__starters": [{"title": "x", "payload": "no slash"}]}, "payload"),
-    ({"regions__VR19__ui": {"not_a_key": "x"}}, "ui keys"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"defaults__colors__primary": "blue"}, "#rrggbb"),
+        ({"defaults__logo": "../../etc/passwd"}, "logo"),
+        ({"regions__VR19__logo": "missing.svg"}, "logo"),
+        ({"regions__VR19__colour": "#000000"}, "unknown keys"),
+        ({"regions__VR19__allowed_origins": ["*"]}, "wildcard"),
+        ({"regions__VR19__starters": [{"title": "x", "payload": "no slash"}]}, "payload"),
+        ({"regions__VR19__ui": {"not_a_key": "x"}}, "ui keys"),
+    ],
+)
 def test_invalid_config_is_refused(change, message):
     with pytest.raises(EmbedConfigError, match=message):
         config(**change)
@@ -134,10 +142,22 @@ def test_regions_file_has_no_wildcards_or_test_origins():
 
 # --- origins -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("entry", [
-    "*", "https://*", "https://*.zeelandveilig.nl", "https://zeelandveilig.nl/pad", "ftp://zeelandveilig.nl",
-    "null", "zeelandveilig.nl", "https://user@zeelandveilig.nl", "http://localhost:*:*", "https://bad_host.nl",
-])
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "*",
+        "https://*",
+        "https://*.zeelandveilig.nl",
+        "https://zeelandveilig.nl/pad",
+        "ftp://zeelandveilig.nl",
+        "null",
+        "zeelandveilig.nl",
+        "https://user@zeelandveilig.nl",
+        "http://localhost:*:*",
+        "https://bad_host.nl",
+    ],
+)
 def test_bad_origin_entries_are_refused(entry):
     with pytest.raises(EmbedConfigError):
         parse_origin_pattern(entry)
@@ -175,6 +195,7 @@ def test_extra_origins_from_environment():
 
 # --- widget.js source ----------------------------------------------------------------
 
+
 def test_widget_uses_only_configured_ui_words():
     used = set(re.findall(r"\bui\.([a-z_0-9]+)", WIDGET_JS))
     defined = set(RAW["defaults"]["ui"])
@@ -191,6 +212,7 @@ def test_widget_never_parses_data_as_html():
 
 
 # --- HTTP ------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def client(monkeypatch):
@@ -215,8 +237,14 @@ async def test_widget_config_endpoint(client):
 
 
 async def test_preflight_for_allowed_origin(client):
-    resp = await client.options("/api/v1/chat?region=VR19", headers={
-        "Origin": ZEELAND, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    resp = await client.options(
+        "/api/v1/chat?region=VR19",
+        headers={
+            "Origin": ZEELAND,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert resp.status == 204
     assert resp.headers["Access-Control-Allow-Origin"] == ZEELAND
     assert "POST" in resp.headers["Access-Control-Allow-Methods"]
@@ -225,12 +253,15 @@ async def test_preflight_for_allowed_origin(client):
     assert "Access-Control-Allow-Credentials" not in resp.headers
 
 
-@pytest.mark.parametrize("path, origin", [
-    ("/api/v1/chat?region=VR17", ZEELAND),       # allowed for another region only
-    ("/api/v1/chat", ZEELAND),                   # no region: defaults' list
-    ("/api/v1/chat?region=VR19", "https://evil.example"),
-    ("/api/v1/chat?region=VR19", "null"),
-])
+@pytest.mark.parametrize(
+    "path, origin",
+    [
+        ("/api/v1/chat?region=VR17", ZEELAND),  # allowed for another region only
+        ("/api/v1/chat", ZEELAND),  # no region: defaults' list
+        ("/api/v1/chat?region=VR19", "https://evil.example"),
+        ("/api/v1/chat?region=VR19", "null"),
+    ],
+)
 async def test_preflight_for_other_origins_is_refused(client, path, origin):
     resp = await client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
     assert resp.status == 403
@@ -239,8 +270,9 @@ async def test_preflight_for_other_origins_is_refused(client, path, origin):
 
 
 async def test_allowed_origin_can_read_errors_and_answers(client):
-    resp = await client.post("/api/v1/chat?region=VR19", data="{not json", headers={
-        "Origin": ZEELAND, "Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/v1/chat?region=VR19", data="{not json", headers={"Origin": ZEELAND, "Content-Type": "application/json"}
+    )
     assert resp.status == 400
     assert resp.headers["Access-Control-Allow-Origin"] == ZEELAND
     assert "error" in await resp.json()
@@ -251,8 +283,11 @@ async def test_allowed_origin_can_read_errors_and_answers(client):
 
 
 async def test_foreign_origin_is_refused_before_the_bot_runs(client):
-    resp = await client.post("/api/v1/chat?region=VR19", json={"session_id": "abcdefgh", "message": "hoi"},
-                             headers={"Origin": "https://evil.example"})
+    resp = await client.post(
+        "/api/v1/chat?region=VR19",
+        json={"session_id": "abcdefgh", "message": "hoi"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert resp.status == 403
     assert "Access-Control-Allow-Origin" not in resp.headers
     assert "Origin" in resp.headers["Vary"]
@@ -266,7 +301,9 @@ async def test_env_port_wildcard_applies_only_to_its_region(client):
 
 async def test_same_origin_needs_no_entry(client):
     origin = f"http://{client.host}:{client.port}"
-    resp = await client.post("/api/v1/chat", data="{not json", headers={"Origin": origin, "Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/v1/chat", data="{not json", headers={"Origin": origin, "Content-Type": "application/json"}
+    )
     assert resp.status == 400  # reached the chat handler, not refused
     resp = await client.get("/api/v1/widget-config", headers={"Origin": origin})
     assert resp.status == 200
@@ -323,8 +360,10 @@ async def test_demo_page_embeds_widget_like_a_region(client):
 async def test_embed_page_shows_snippet_and_csp_for_this_host(client):
     html = await (await client.get("/embed")).text()
     base = f"http://{client.host}:{client.port}"
-    assert f"&lt;script src=&#34;{base}/widget.js&#34; data-region=&#34;VR19&#34; async&gt;" in html or \
-        f'&lt;script src="{base}/widget.js" data-region="VR19" async&gt;' in html
+    assert (
+        f"&lt;script src=&#34;{base}/widget.js&#34; data-region=&#34;VR19&#34; async&gt;" in html
+        or f'&lt;script src="{base}/widget.js" data-region="VR19" async&gt;' in html
+    )
     assert f"script-src {base}" in html and f"connect-src {base}" in html
 
 
