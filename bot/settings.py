@@ -45,6 +45,9 @@ class Settings:
     # The gateway's public address for the embed snippet; empty = the request's host.
     public_url: str = ""
     access_log: bool = False  # off: query strings can hold a resident's gemeente
+    # --- processes (bot/ops/stack.py) ---------------------------------------------------
+    # Rasa replicas under `make run`: one Rasa process uses one core (~0.8 GB each).
+    rasa_replicas: int = 2
     # --- NLG and Redactie --------------------------------------------------------------
     nlg_port: int = 5056
     db_path: Path = DEFAULT_DB
@@ -70,6 +73,7 @@ class Settings:
             extra_origins=env("NOODWIJZER_EXTRA_ORIGINS", ""),
             public_url=env("NOODWIJZER_PUBLIC_URL", "").rstrip("/"),
             access_log=env("NW_ACCESS_LOG") == "1",
+            rasa_replicas=int(env("NW_RASA_REPLICAS", cls.rasa_replicas)),
             nlg_port=int(env("NW_NLG_PORT", cls.nlg_port)),
             db_path=Path(env("NOODWIJZER_DB") or DEFAULT_DB),
             log_level=env("NW_LOG_LEVEL", cls.log_level),

@@ -19,6 +19,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "actions": 5055, "nlg": 5056}
@@ -28,7 +30,7 @@ def default_ports() -> dict[str, int]:
     """Two Rasa replicas by default: one Rasa process uses one core, and the
     gateway spreads conversations over both (docs/performance.md). Small
     machines can set NW_RASA_REPLICAS=1 to save ~0.8 GB."""
-    replicas = int(os.environ.get("NW_RASA_REPLICAS", "2"))
+    replicas = Settings.from_env().rasa_replicas
     ports = dict(DEFAULT_PORTS)
     for n in range(2, replicas + 1):  # rasa-2 on 5006, ...
         ports[f"rasa-{n}"] = DEFAULT_PORTS["rasa"] + n - 1
