@@ -4,6 +4,7 @@ These need no trained model; tests/unit/test_rasa_patches_model.py compares
 the patches that touch NLU and policies on the real model, and
 tests/unit/test_rasa_patch_registry.py switches them on and off.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,16 @@ from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
 from bot_rasa import patches
-from bot_rasa.patches import (cached_validators, domain_is_empty, event_type_lookup, form_validation_once, gc_freeze,
-                              lean_requests, log_only_copies, pooled_http)
+from bot_rasa.patches import (
+    cached_validators,
+    domain_is_empty,
+    event_type_lookup,
+    form_validation_once,
+    gc_freeze,
+    lean_requests,
+    log_only_copies,
+    pooled_http,
+)
 from bot_rasa.patches._switch import as_called
 
 
@@ -40,6 +49,7 @@ BAD = [
 
 # --- cached_validators ---------------------------------------------------------------------
 
+
 def test_validators_patch_is_applied():
     assert RemoteAction._validate_action_result is cached_validators.validate_action_result
 
@@ -61,8 +71,18 @@ def test_rejects_what_jsonschema_rejects_with_rasas_message(reply):
     assert ours.value.message == theirs.value.message
 
 
-@pytest.mark.parametrize("reply", [{"text": "hoi", "buttons": []}, None, "", {"text": 5}, {"buttons": "x"},
-                                   {"text": "a", "custom": {"x": 1}}, {"text": "a", "image": 3}])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"text": "hoi", "buttons": []},
+        None,
+        "",
+        {"text": 5},
+        {"buttons": "x"},
+        {"text": "a", "custom": {"x": 1}},
+        {"text": "a", "image": 3},
+    ],
+)
 def test_nlg_validation_gives_rasas_verdict(reply):
     from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
     from rasa.shared.exceptions import RasaException
@@ -123,6 +143,7 @@ def test_reply_variants_cover_both_verdicts():
 
 # --- lean_requests -------------------------------------------------------------------------
 
+
 def test_nlg_request_is_rasas_without_events():
     from rasa.core.nlg import callback
     from rasa.shared.core.events import SlotSet, UserUttered
@@ -136,8 +157,9 @@ def test_nlg_request_is_rasas_without_events():
     )
     assert callback.nlg_request_format is lean_requests.lean_nlg_request_format
     body = callback.nlg_request_format("utter_greet", tracker, "rest", risk_key="storm", response_id="r1")
-    rasa_body = rasas_own(lean_requests, "nlg_request_format")("utter_greet", tracker, "rest",
-                                                               risk_key="storm", response_id="r1")
+    rasa_body = rasas_own(lean_requests, "nlg_request_format")(
+        "utter_greet", tracker, "rest", risk_key="storm", response_id="r1"
+    )
     assert rasa_body["tracker"]["events"], "Rasa sends the events"
     rasa_body["tracker"]["events"] = None
     assert body == rasa_body
@@ -163,9 +185,14 @@ actions:
   - validate_noodpakket_form:
       send_domain: true
 """)
-    events = [ActionExecuted("action_listen"), UserUttered("hallo", {"name": "greet"}),
-              ActionExecuted("utter_greet"), ActionExecuted("action_listen"),
-              UserUttered("50 euro", {"name": "inform_budget"}), SlotSet("kit_budget", 50)]
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("hallo", {"name": "greet"}),
+        ActionExecuted("utter_greet"),
+        ActionExecuted("action_listen"),
+        UserUttered("50 euro", {"name": "inform_budget"}),
+        SlotSet("kit_budget", 50),
+    ]
     tracker = DialogueStateTracker.from_events("s1", events, slots=domain.slots)
     endpoint = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=True)
     rasas_format = rasas_own(lean_requests, "_action_call_format")
@@ -176,8 +203,9 @@ actions:
     assert [e["event"] for e in body["tracker"]["events"]] == ["user", "slot"]
     assert body["tracker"]["events"] == full["tracker"]["events"][-2:]
     assert {k: v for k, v in body.items() if k != "tracker"} == {k: v for k, v in full.items() if k != "tracker"}
-    assert {k: v for k, v in body["tracker"].items() if k != "events"} == \
-           {k: v for k, v in full["tracker"].items() if k != "events"}
+    assert {k: v for k, v in body["tracker"].items() if k != "events"} == {
+        k: v for k, v in full["tracker"].items() if k != "events"
+    }
     assert body["tracker"]["slots"]["kit_budget"] == 50 and "domain" not in body
 
     validator = RemoteAction("validate_noodpakket_form", endpoint)
@@ -197,24 +225,43 @@ def test_new_conversation_sends_all_events():
 def _trackers_in_every_state():
     """Trackers without a form, with a running form (trigger message with a full
     parse result), an interrupted and rejected form, paused, and empty."""
-    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop,
-                                         ConversationPaused, SlotSet, UserUttered)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActiveLoop,
+        ConversationPaused,
+        SlotSet,
+        UserUttered,
+    )
     from rasa.shared.core.slots import AnySlot, TextSlot
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    slots = [TextSlot("region", mappings=[{}]), AnySlot("kit_household", mappings=[{}]),
-             TextSlot("requested_slot", mappings=[{}])]
-    parse = {"intent": {"name": "ask_kit", "confidence": 0.99},
-             "intent_ranking": [{"name": "ask_kit", "confidence": 0.99}, {"name": "greet", "confidence": 0.01}],
-             "entities": [{"entity": "risk", "value": "storm", "start": 0, "end": 5}],
-             "text_tokens": [(0, 2), (3, 6)], "metadata": {"region": "VR19"}}
+    slots = [
+        TextSlot("region", mappings=[{}]),
+        AnySlot("kit_household", mappings=[{}]),
+        TextSlot("requested_slot", mappings=[{}]),
+    ]
+    parse = {
+        "intent": {"name": "ask_kit", "confidence": 0.99},
+        "intent_ranking": [{"name": "ask_kit", "confidence": 0.99}, {"name": "greet", "confidence": 0.01}],
+        "entities": [{"entity": "risk", "value": "storm", "start": 0, "end": 5}],
+        "text_tokens": [(0, 2), (3, 6)],
+        "metadata": {"region": "VR19"},
+    }
     start = [ActionExecuted("action_listen"), UserUttered("noodpakket", parse, parse["entities"], input_channel="rest")]
-    form = start + [ActionExecuted("noodpakket_form"), ActiveLoop("noodpakket_form"),
-                    SlotSet("kit_household", {"adults": 2}), SlotSet("requested_slot", "kit_budget"),
-                    ActionExecuted("action_listen"), UserUttered("bedankt", {"intent": {"name": "thank"}})]
+    form = start + [
+        ActionExecuted("noodpakket_form"),
+        ActiveLoop("noodpakket_form"),
+        SlotSet("kit_household", {"adults": 2}),
+        SlotSet("requested_slot", "kit_budget"),
+        ActionExecuted("action_listen"),
+        UserUttered("bedankt", {"intent": {"name": "thank"}}),
+    ]
     rejected = form + [ActionExecutionRejected("noodpakket_form"), ActionExecuted("utter_thank")]
-    return [DialogueStateTracker.from_events("s", events, slots=slots)
-            for events in ([], start, form, rejected, form + [ConversationPaused()])]
+    return [
+        DialogueStateTracker.from_events("s", events, slots=slots)
+        for events in ([], start, form, rejected, form + [ConversationPaused()])
+    ]
 
 
 def test_tracker_state_is_rasas_current_state_without_events():
@@ -227,6 +274,7 @@ def test_tracker_state_is_rasas_current_state_without_events():
 
 
 # --- log_only_copies -----------------------------------------------------------------------
+
 
 def test_log_only_deepcopies_really_only_feed_debug_logs():
     """Guards the patch against a Rasa upgrade: every copy.deepcopy() in these
@@ -261,6 +309,7 @@ def test_log_only_copy_keeps_shallow_copy():
 
 # --- event_type_lookup ---------------------------------------------------------------------
 
+
 def test_event_types_resolve_as_in_rasa():
     from rasa.shared.core.events import Event, SlotSet
     from rasa.shared.utils.common import all_subclasses
@@ -285,11 +334,15 @@ def test_event_type_defined_later_is_found():
     class LaterEvent(SlotSet):  # a concrete event: Rasa skips abstract classes
         type_name = "nw_test_event"
 
-    assert Event.resolve_by_type("nw_test_event") is LaterEvent is rasas_own(event_type_lookup, "resolve_by_type")(
-        "nw_test_event")
+    assert (
+        Event.resolve_by_type("nw_test_event")
+        is LaterEvent
+        is rasas_own(event_type_lookup, "resolve_by_type")("nw_test_event")
+    )
 
 
 # --- pooled_http ---------------------------------------------------------------------------
+
 
 def test_endpoint_requests_share_one_connection():
     import asyncio
@@ -315,8 +368,9 @@ def test_endpoint_requests_share_one_connection():
         port = site._server.sockets[0].getsockname()[1]
         try:
             endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", token="t0k")
-            replies = [await endpoint.request(json={"n": n, "tekst": "één/twee \u2028"}, method="post")
-                       for n in range(5)]
+            replies = [
+                await endpoint.request(json={"n": n, "tekst": "één/twee \u2028"}, method="post") for n in range(5)
+            ]
             with pytest.raises(ClientResponseError) as exc:
                 await EndpointConfig(f"http://127.0.0.1:{port}/bad").request(json={}, method="post")
             rasas = await rasas_own(pooled_http, "request")(endpoint, json={"n": 9, "tekst": "één"}, method="post")
@@ -334,11 +388,18 @@ def test_endpoint_requests_share_one_connection():
     assert len(set(peers[:5])) == 1, "five requests should reuse one kept-alive connection"
 
 
-@pytest.mark.parametrize("value", [
-    {"text": "Bel 112! Er is brand / rook", "confidence": 0.9333069162000156, "n": [1, -2, 3.5e-7, None, True]},
-    {"unicode": "Fryslân, één, \u2028, emoji \U0001F6A8", "nested": {"a": [{"b": "c\n\t\"q\""}]}},
-    {"nan": float("nan")}, {"big": 2 ** 70}, {"inf": float("inf")}, [], {},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": "Bel 112! Er is brand / rook", "confidence": 0.9333069162000156, "n": [1, -2, 3.5e-7, None, True]},
+        {"unicode": "Fryslân, één, \u2028, emoji \U0001f6a8", "nested": {"a": [{"b": 'c\n\t"q"'}]}},
+        {"nan": float("nan")},
+        {"big": 2**70},
+        {"inf": float("inf")},
+        [],
+        {},
+    ],
+)
 def test_action_and_nlg_json_decodes_to_the_same_value(value):
     import json
     import math
@@ -353,6 +414,7 @@ def test_action_and_nlg_json_decodes_to_the_same_value(value):
 
 # --- gc_freeze -----------------------------------------------------------------------------
 
+
 def test_objects_are_frozen_right_after_the_model_loads(monkeypatch):
     from rasa.core.agent import Agent
 
@@ -365,6 +427,7 @@ def test_objects_are_frozen_right_after_the_model_loads(monkeypatch):
 
 
 # --- domain_is_empty -----------------------------------------------------------------------
+
 
 def test_domain_emptiness_is_rasas_answer():
     from rasa.shared.core.domain import Domain
@@ -379,18 +442,33 @@ def test_domain_emptiness_is_rasas_answer():
 
 # --- form_validation_once ------------------------------------------------------------------
 
+
 def _form_back_after_digression(*after_rejection):
     from rasa.core.actions.forms import FormAction
-    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
-                                         SlotSet, UserUttered)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActiveLoop,
+        BotUttered,
+        SlotSet,
+        UserUttered,
+    )
     from rasa.shared.core.slots import AnySlot, TextSlot
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    events = [ActionExecuted("action_listen"), UserUttered("noodpakket", {"intent": {"name": "ask_kit"}}),
-              ActionExecuted("noodpakket_form"), ActiveLoop("noodpakket_form"),
-              SlotSet("requested_slot", "kit_budget"), ActionExecuted("action_listen"),
-              UserUttered("bedankt", {"intent": {"name": "thank"}}), ActionExecutionRejected("noodpakket_form"),
-              ActionExecuted("utter_thank"), BotUttered("Graag gedaan"), *after_rejection]
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("noodpakket", {"intent": {"name": "ask_kit"}}),
+        ActionExecuted("noodpakket_form"),
+        ActiveLoop("noodpakket_form"),
+        SlotSet("requested_slot", "kit_budget"),
+        ActionExecuted("action_listen"),
+        UserUttered("bedankt", {"intent": {"name": "thank"}}),
+        ActionExecutionRejected("noodpakket_form"),
+        ActionExecuted("utter_thank"),
+        BotUttered("Graag gedaan"),
+        *after_rejection,
+    ]
     slots = [TextSlot("requested_slot", mappings=[{}]), AnySlot("risk", mappings=[{}])]
     return FormAction("noodpakket_form", None), DialogueStateTracker.from_events("s", events, slots=slots)
 
@@ -412,8 +490,9 @@ async def test_validation_said_nothing_this_turn_so_it_is_not_asked_again(monkey
     assert await _validate_if_required(form, tracker, monkeypatch) == ([], [])
 
 
-@pytest.mark.parametrize("said", [None, ("noodpakket_form", False, True), ("noodpakket_form", True, False),
-                                  ("region_form", False, False)])
+@pytest.mark.parametrize(
+    "said", [None, ("noodpakket_form", False, True), ("noodpakket_form", True, False), ("region_form", False, False)]
+)
 async def test_validation_is_asked_when_it_said_something_or_about_another_form(monkeypatch, said):
     form, tracker = _form_back_after_digression()
     if said:
@@ -432,14 +511,19 @@ async def test_validation_is_asked_when_a_slot_was_set_since(monkeypatch):
 async def test_validation_after_listening_is_rasas_own(monkeypatch):
     from rasa.shared.core.events import ActionExecuted, UserUttered
 
-    form, tracker = _form_back_after_digression(ActionExecuted("noodpakket_form"), ActionExecuted("action_listen"),
-                                                UserUttered("50 euro", {"intent": {"name": "inform_budget"}}))
+    form, tracker = _form_back_after_digression(
+        ActionExecuted("noodpakket_form"),
+        ActionExecuted("action_listen"),
+        UserUttered("50 euro", {"intent": {"name": "inform_budget"}}),
+    )
     tracker.latest_message.__dict__["_nw_validated"] = ("noodpakket_form", False, False)
     assert await _validate_if_required(form, tracker, monkeypatch) == (["rasa's answer"], ["noodpakket_form"])
 
 
-@pytest.mark.parametrize("candidates, answer, said", [({}, [], (False, False)), ({"kit_budget": 5.0}, [], (True, False)),
-                                                       ({}, ["event"], (False, True))])
+@pytest.mark.parametrize(
+    "candidates, answer, said",
+    [({}, [], (False, False)), ({"kit_budget": 5.0}, [], (True, False)), ({}, ["event"], (False, True))],
+)
 async def test_what_the_validation_said_is_kept_on_the_message(monkeypatch, candidates, answer, said):
     async def rasas(self, slot_candidates, tracker, domain, output_channel, nlg):
         return answer

@@ -3,6 +3,7 @@
 diet_predict, graph_in_order, sparse_join and rule_index, each compared with
 Rasa's own code path (the patch switched off, or Rasa's function called).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,13 +23,20 @@ ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 
 
 def heldout_texts(limit: int = 40) -> list[str]:
-    texts = ["hallo", "50 euro", "en daarna?", "wat moet ik doen als de stroom uitvalt",
-             "we zijn met 2 volwassenen en 2 kinderen en een hond", "ik woon in 's-Hertogenbosch"]
+    texts = [
+        "hallo",
+        "50 euro",
+        "en daarna?",
+        "wat moet ik doen als de stroom uitvalt",
+        "we zijn met 2 volwassenen en 2 kinderen en een hond",
+        "ik woon in 's-Hertogenbosch",
+    ]
     data = yaml.safe_load((ROOT / "tests" / "nlu" / "risks_heldout.yml").read_text(encoding="utf-8"))
     for item in data.get("nlu", data) if isinstance(data, dict) else data:
         examples = item.get("examples", "") if isinstance(item, dict) else ""
-        texts += [ANNOTATION.sub(r"\1", line.strip()[2:]) for line in examples.splitlines()
-                  if line.strip().startswith("- ")]
+        texts += [
+            ANNOTATION.sub(r"\1", line.strip()[2:]) for line in examples.splitlines() if line.strip().startswith("- ")
+        ]
     return texts[:limit]
 
 
@@ -56,6 +64,7 @@ def agent(all_patches_on):
 def parse_all(agent, texts):
     async def go():
         return [await agent.parse_message(text) for text in texts]
+
     return asyncio.run(go())
 
 
@@ -81,8 +90,9 @@ def test_same_intents_confidences_and_entities(agent):
     for a, b in zip(fast, slow):
         assert a["intent"]["name"] == b["intent"]["name"], a["text"]
         assert a["intent"]["confidence"] == pytest.approx(b["intent"]["confidence"], abs=1e-5)
-        assert [(r["name"], round(r["confidence"], 5)) for r in a["intent_ranking"]] == \
-               [(r["name"], round(r["confidence"], 5)) for r in b["intent_ranking"]]
+        assert [(r["name"], round(r["confidence"], 5)) for r in a["intent_ranking"]] == [
+            (r["name"], round(r["confidence"], 5)) for r in b["intent_ranking"]
+        ]
         assert a["entities"] == b["entities"]
 
 
@@ -103,6 +113,7 @@ def test_graph_runner_reuses_its_graph_and_answers_the_same(agent, monkeypatch):
 
 # --- graph runner without dask's scheduler ------------------------------------
 
+
 def test_run_in_order_answers_like_dask_get():
     import dask
 
@@ -112,6 +123,7 @@ def test_run_in_order_answers_like_dask_get():
         def run(*inputs):
             calls.append(name)
             return (name, [value for value in inputs])
+
         return run
 
     graph = {
@@ -144,15 +156,21 @@ def test_graph_runner_predicts_the_same_actions(agent, monkeypatch):
     domain = agent.processor.domain
     tracker = DialogueStateTracker("graph-test", domain.slots)
     predictions = []
-    for text, intent in [("hallo", "greet"), ("wat doe ik bij hitte", "ask_risk"),
-                         ("ik wil een noodpakket", "ask_kit")]:
+    for text, intent in [
+        ("hallo", "greet"),
+        ("wat doe ik bij hitte", "ask_risk"),
+        ("ik wil een noodpakket", "ask_kit"),
+    ]:
         tracker.update(UserUttered(text, {"name": intent, "confidence": 1.0}))
         fast = agent.processor._predict_next_with_tracker(tracker)
         monkeypatch.setattr(DaskGraphRunner, "run", rasas_own(graph_in_order, "run"))
         slow = agent.processor._predict_next_with_tracker(tracker)
         monkeypatch.setattr(DaskGraphRunner, "run", graph_in_order.graph_run)
-        assert (fast.max_confidence_index, fast.policy_name, fast.probabilities) == \
-               (slow.max_confidence_index, slow.policy_name, slow.probabilities)
+        assert (fast.max_confidence_index, fast.policy_name, fast.probabilities) == (
+            slow.max_confidence_index,
+            slow.policy_name,
+            slow.probabilities,
+        )
         predictions.append(domain.action_names_or_texts[fast.max_confidence_index])
         tracker.update(ActionExecuted(predictions[-1]))
         tracker.update(ActionExecuted("action_listen"))
@@ -160,6 +178,7 @@ def test_graph_runner_predicts_the_same_actions(agent, monkeypatch):
 
 
 # --- sparse features joined in one step -----------------------------------------
+
 
 def _sparse_features(rows, widths, seed, origin_prefix="f"):
     import numpy as np
@@ -175,7 +194,9 @@ def _sparse_features(rows, widths, seed, origin_prefix="f"):
     return result
 
 
-@pytest.mark.parametrize("rows,widths,seed", [(1, [5, 3], 1), (7, [40, 1, 12, 9], 2), (3, [2, 2, 2], 3), (12, [300, 50], 4)])
+@pytest.mark.parametrize(
+    "rows,widths,seed", [(1, [5, 3], 1), (7, [40, 1, 12, 9], 2), (3, [2, 2, 2], 3), (12, [300, 50], 4)]
+)
 def test_combined_sparse_features_equal_rasas(rows, widths, seed):
     import copy
 
@@ -211,6 +232,7 @@ def test_message_features_use_the_one_step_join():
 
 # --- rule lookup with decoded rules ----------------------------------------------
 
+
 def _rule_policy(agent):
     from rasa.core.policies.rule_policy import RulePolicy
 
@@ -228,8 +250,10 @@ def _state_variants(policy):
     variants = []
     rules = [json.loads(key) for key in policy.lookup["rules"]]
     for i, states in enumerate(rules):
-        states = [{kind: {k: tuple(v) if isinstance(v, list) else v for k, v in sub.items()}
-                   for kind, sub in state.items()} for state in states]
+        states = [
+            {kind: {k: tuple(v) if isinstance(v, list) else v for k, v in sub.items()} for kind, sub in state.items()}
+            for state in states
+        ]
         variants += [states, states[1:], states[-1:], rules[(i + 1) % len(rules)][:1] + states]
         changed = [dict(state) for state in states]
         if USER in changed[-1]:
@@ -282,8 +306,12 @@ def test_rule_lookup_handles_conversation_start_rules_like_rasa(agent):
         json.dumps([{**listen, **greet}]): "utter_greet",
         json.dumps([{**listen, "user": {"intent": "greet", "entities": ["risk"]}}]): "utter_risk_menu",
     }
-    cases = [[greet], [{**listen, **greet}], [greet, {**listen, **greet}],
-             [{**listen, "user": {"intent": "greet", "entities": ("risk",)}}]]
+    cases = [
+        [greet],
+        [{**listen, **greet}],
+        [greet, {**listen, **greet}],
+        [{**listen, "user": {"intent": "greet", "entities": ("risk",)}}],
+    ]
     for states in cases:
         ours = rule_index.possible_rule_keys(policy, lookup, states)
         assert list(ours) == list(rasas_own(rule_index, "_get_possible_keys")(policy, lookup, states))
