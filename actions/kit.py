@@ -32,8 +32,21 @@ FORM_NAME = "noodpakket_form"
 # so and ask again. Any other intent (a risk question, a greeting) fills nothing,
 # so the form steps aside for the digression rules.
 ANSWER_INTENTS = frozenset(
-    {"inform_household", "inform_budget", "inform_needs", "affirm", "deny", "ask_kit", "nlu_fallback", None}
+    {
+        "inform_household",
+        "inform_budget",
+        "inform_needs",
+        "affirm",
+        "deny",
+        "ask_kit",
+        "start_kit_plan",
+        "nlu_fallback",
+        None,
+    }
 )
+# A noodpakket question first gets the standard list; its button (start_kit_plan)
+# starts the form. Both start fresh.
+START_INTENTS = frozenset({"ask_kit", "start_kit_plan"})
 UNCLEAR_RESPONSE = {"kit_household": "utter_kit_household_unclear", "kit_budget": "utter_kit_budget_unclear"}
 
 
@@ -80,7 +93,21 @@ def _fresh_start(tracker: Tracker) -> bool:
     Earlier answers no longer count, also when the form was still asking: the
     resident gets the first question again instead of a "not understood".
     """
-    return _intent(tracker) == "ask_kit"
+    return _intent(tracker) in START_INTENTS
+
+
+def _form_text(tracker: Tracker) -> str:
+    """The text the form reads: the latest message, or, after the button under the
+    standard list, the noodpakket question that showed the list. So "ik wil een
+    noodpakket voor 4 personen, 30 euro" keeps its answers across the list."""
+    if _intent(tracker) != "start_kit_plan":
+        return latest_text(tracker)
+    users = [event for event in tracker.events if event.get("event") == "user"]
+    if len(users) >= 2:
+        before = users[-2]
+        if ((before.get("parse_data") or {}).get("intent") or {}).get("name") == "ask_kit":
+            return str(before.get("text") or "")
+    return ""
 
 
 def _earlier(tracker: Tracker, slot: str) -> Any:
@@ -109,7 +136,7 @@ class ValidateNoodpakketForm(FormValidationAction):
             return {}
         previous = _earlier(tracker, "kit_household")
         parsed = household.parse_household(
-            latest_text(tracker),
+            _form_text(tracker),
             previous if isinstance(previous, dict) else None,
             asked=_requested(tracker) == "kit_household",
         )
@@ -123,7 +150,7 @@ class ValidateNoodpakketForm(FormValidationAction):
         if not _answering(tracker):
             return {}
         asked = _requested(tracker) == "kit_budget"
-        text = latest_text(tracker)
+        text = _form_text(tracker)
         # A household answer given while we ask the budget is a correction, not an amount.
         previous = _earlier(tracker, "kit_household")
         if (
@@ -144,7 +171,7 @@ class ValidateNoodpakketForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if not _answering(tracker):
             return {}
-        text = latest_text(tracker)
+        text = _form_text(tracker)
         asked = _requested(tracker) == "kit_needs"
         # "nee, drie kinderen" corrects the household; its "nee" does not answer this question.
         previous = _earlier(tracker, "kit_household")

@@ -8,8 +8,13 @@ How the plan is built:
 - then items in priority order, as long as the budget lasts. Buying stops at the
   first item that does not fit; a divisible item (water, food) may be bought in
   part. Stopping instead of skipping keeps the order honest ("buy in this order")
-  and guarantees that more budget never buys fewer items;
-- what is left goes to `later`, in the same order, with a week-by-week schedule.
+  and guarantees that more budget never buys fewer items. The order in the data
+  is water, baby needs, food, light, radio, then batteries; a battery pack
+  (`for_devices`) is never bought before, or without, the devices it is for;
+- a price includes its statiegeld (`deposit_eur`), so the total stays within the
+  budget also with the deposit counted;
+- what is left goes to `later`, in the same order, with a schedule of small
+  weekly saving steps (spread.steps_eur, e.g. 5 or 10 euro a week).
 Money is counted in whole cents so the total can never creep above the budget.
 """
 
@@ -106,6 +111,7 @@ class Plan:
     check_every_months: int
     prices_date: str  # newest price estimate, so texts can say how old they are
     checklist_url: str
+    pet_water_liters: float = 0.0  # on top of water_liters (which counts persons only, per the contract)
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys from an older sender
 
     def as_dict(self) -> dict[str, Any]:
@@ -133,6 +139,8 @@ class KitFacts:
     cash_child_eur: int
     cash_baby_eur: int
     check_every_months: int
+    # The short standard list (noodpakket.yml `standard_list`), shown before the personal plan.
+    standard_list: tuple[str, ...] = ()
 
 
 # --- data access ---------------------------------------------------------------
@@ -169,6 +177,7 @@ def kit_facts() -> KitFacts:
         cash_child_eur=cash["child_eur"],
         cash_baby_eur=cash["baby_eur"],
         check_every_months=int(figures["check_every_months"]),
+        standard_list=tuple(str(entry["text"]) for entry in data().get("standard_list") or []),
     )
 
 
@@ -252,13 +261,21 @@ def _price_cents(eur: float) -> int:
     return int((Decimal(str(eur)) * 100).to_integral_value())
 
 
+def _unit_price_cents(item: Mapping[str, Any]) -> int:
+    """What one unit costs at the till: the price plus its statiegeld, if any."""
+    price = item["price"]
+    return _price_cents(price["eur"]) + _price_cents(price.get("deposit_eur", 0))
+
+
 def _eur(cents: int) -> float:
     return round(cents / 100, 2)
 
 
-def _condition_holds(cond: str, household: Household, needs: Iterable[str]) -> bool:
+def _condition_holds(cond: str, household: Household, needs: Iterable[str], tins: bool = False) -> bool:
     if cond == "always":
         return True
+    if cond == "tins":
+        return tins
     if cond in ("children", "babies", "pets"):
         return getattr(household, cond) > 0
     if cond.startswith("need:"):
@@ -266,9 +283,9 @@ def _condition_holds(cond: str, household: Household, needs: Iterable[str]) -> b
     raise ValueError(f"unknown condition {cond!r} in {DATA_FILE}")
 
 
-def _relevant(spec: Mapping[str, Any], household: Household, needs: Iterable[str]) -> bool:
+def _relevant(spec: Mapping[str, Any], household: Household, needs: Iterable[str], tins: bool = False) -> bool:
     needs = tuple(needs)
-    return any(_condition_holds(c, household, needs) for c in spec.get("when", ["always"]))
+    return any(_condition_holds(c, household, needs, tins) for c in spec.get("when", ["always"]))
 
 
 def _quantity(item: Mapping[str, Any], household: Household, days: int) -> int:
@@ -285,6 +302,8 @@ def _quantity(item: Mapping[str, Any], household: Household, days: int) -> int:
         "pet_day": household.pets * days,
     }[rule["per"]]
     total = Decimal(str(rule["amount"])) * per
+    if rule.get("pet_amount"):
+        total += Decimal(str(rule["pet_amount"])) * household.pets * days
     pack = Decimal(str(rule.get("pack", 1)))
     return int((total / pack).to_integral_value(rounding=ROUND_CEILING))
 
@@ -309,14 +328,28 @@ def _line_dict(line: _Line) -> dict[str, Any]:
 def _shopping_list(request: PlanRequest) -> list[_Line]:
     """Everything this household needs, in priority order."""
     items = sorted(data()["items"], key=lambda i: (i["priority"], i["id"]))
-    lines = []
+    lines: list[_Line] = []
     for item in items:
-        if not _relevant(item, request.household, request.needs):
+        # `tins`: a food item already on this list comes in tins (so: a can opener).
+        tins = any(line.item.get("tins") for line in lines)
+        if not _relevant(item, request.household, request.needs, tins):
             continue
         quantity = _quantity(item, request.household, request.days)
         if quantity > 0:
-            lines.append(_Line(item, quantity, _price_cents(item["price"]["eur"])))
+            lines.append(_Line(item, quantity, _unit_price_cents(item)))
+    listed = [line.item["id"] for line in lines]
+    for index, line in enumerate(lines):
+        for device in line.item.get("for_devices") or []:
+            if device in listed and listed.index(device) > index:
+                raise ValueError(f"{DATA_FILE}: {line.item['id']} comes before its device {device}")
     return lines
+
+
+def _devices_bought(line: _Line, now: list[_Line], lines: list[_Line]) -> bool:
+    """Batteries only once every device on this list that uses them is bought in full."""
+    wanted = {other.item["id"]: other.quantity for other in lines}
+    bought = {other.item["id"]: other.quantity for other in now}
+    return all(bought.get(d, 0) >= wanted[d] for d in line.item.get("for_devices") or [] if d in wanted)
 
 
 def _split_by_budget(lines: list[_Line], budget_cents: int) -> tuple[list[_Line], list[_Line]]:
@@ -325,11 +358,11 @@ def _split_by_budget(lines: list[_Line], budget_cents: int) -> tuple[list[_Line]
     later: list[_Line] = []
     left = budget_cents
     for index, line in enumerate(lines):
-        if line.cost_cents <= left:
+        if line.cost_cents <= left and _devices_bought(line, now, lines):
             now.append(line)
             left -= line.cost_cents
             continue
-        affordable = left // line.unit_cents if line.item.get("divisible") else 0
+        affordable = left // line.unit_cents if line.item.get("divisible") and line.unit_cents else 0
         if affordable > 0:
             now.append(_Line(line.item, affordable, line.unit_cents))
             later.append(_Line(line.item, line.quantity - affordable, line.unit_cents))
@@ -340,13 +373,17 @@ def _split_by_budget(lines: list[_Line], budget_cents: int) -> tuple[list[_Line]
     return now, later
 
 
+def _weeks(cost_cents: int, weekly_cents: int) -> int:
+    return -(-cost_cents // weekly_cents)  # ceiling division
+
+
 def _schedule(later: list[_Line], weekly_cents: int) -> list[dict[str, Any]]:
     """Save a fixed amount each week; buy each item in the week the savings cover it."""
     weeks: dict[int, list[_Line]] = {}
     saved_needed = 0
     for line in later:
         saved_needed += line.cost_cents
-        week = -(-saved_needed // weekly_cents)  # ceiling division
+        week = _weeks(saved_needed, weekly_cents)
         weeks.setdefault(week, []).append(line)
     return [
         {
@@ -380,6 +417,13 @@ def _free_actions(request: PlanRequest, radio: dict[str, Any] | None) -> list[di
             values.update(radio)
         actions.append({"id": spec["id"], "text": template.format_map(values)})
     return actions
+
+
+def _pet_water_liters(household: Household, days: int) -> float:
+    """Water for pets, as counted in the water item (quantity.pet_amount)."""
+    water = next((item for item in data()["items"] if item["id"] == "water"), None)
+    per_pet_day = (water or {}).get("quantity", {}).get("pet_amount", 0)
+    return float(Decimal(str(per_pet_day)) * household.pets * days)
 
 
 def _cash_eur(household: Household) -> int:
@@ -419,9 +463,12 @@ def make_plan(request: PlanRequest) -> Plan:
     total_cents = sum(line.cost_cents for line in now)
     later_cents = sum(line.cost_cents for line in later)
 
-    min_weekly = _cents(data()["spread"]["min_weekly_eur"])
-    # Suggest saving what the resident can spend now, each week (at least a small step).
-    weekly_cents = max(_cents(request.budget_eur), min_weekly)
+    spread_rules = data()["spread"]
+    min_weekly = _cents(spread_rules["min_weekly_eur"])
+    # A small weekly step (issue 17): not the whole budget again, which is unrealistic
+    # for low incomes. The first step drives the schedule; every step says its weeks.
+    steps = sorted({max(_cents(eur), min_weekly) for eur in spread_rules.get("steps_eur") or [0]})
+    weekly_cents = steps[0]
     schedule = _schedule(later, weekly_cents) if later else []
     radio = _radio_info(request.region)
 
@@ -448,10 +495,14 @@ def make_plan(request: PlanRequest) -> Plan:
             "weekly_eur": _eur(weekly_cents),
             "weeks": schedule[-1]["week"] if schedule else 0,
             "schedule": schedule,
+            "steps": [
+                {"weekly_eur": _eur(step), "weeks": _weeks(later_cents, step) if later_cents else 0} for step in steps
+            ],
         },
         check_every_months=rules["check_every_months"],
         prices_date=max(str(item["price"]["date"]) for item in data()["items"]),
         checklist_url=checklist_url(request),
+        pet_water_liters=_pet_water_liters(household, days),
     )
 
 

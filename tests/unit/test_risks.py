@@ -42,8 +42,12 @@ def test_yaml_holds_exactly_the_contract_keys():
 def test_every_phase_has_advice(key, phase):
     items = risks.get_risk(key)[phase]
     assert items, f"{key}/{phase} is empty"
-    for item in items:
+    for index, item in enumerate(items):
         assert isinstance(item, str) and item.strip(), f"{key}/{phase} has an empty line"
+        if item.strip().endswith(":"):
+            # A heading inside a phase ("Bij een dijkdoorbraak:") needs advice after it.
+            assert index + 1 < len(items) and not items[index + 1].endswith(":"), f"{key}/{phase}: empty heading"
+            continue
         assert item.strip()[-1] in ".?!", f"{key}/{phase}: end each line as a sentence: {item!r}"
 
 
@@ -52,7 +56,11 @@ def test_every_risk_has_dated_https_sources(key):
     sources = RAW[key].get("sources") or []
     assert sources, f"{key} has no sources"
     for source in sources:
-        assert str(source.get("url", "")).startswith("https://"), f"{key}: source must be https: {source}"
+        url = str(source.get("url", ""))
+        # http only where shared/facts gives no https address, and then marked so.
+        assert url.startswith("https://") or (source.get("http_only") and url.startswith("http://")), (
+            f"{key}: source must be https: {source}"
+        )
         checked = source.get("checked")
         assert checked, f"{key}: source without a checked date: {source['url']}"
         date = checked if isinstance(checked, dt.date) else dt.date.fromisoformat(str(checked))
@@ -121,9 +129,134 @@ def test_core_advice_siren_and_smoke():
 
 def test_core_advice_sirens_only_with_status_check():
     text = _all_text("gevaarlijke_stoffen")
-    assert "sirene" in text and "2025" in text and "nog werken" in text
+    # Issue 17: not the stale "would disappear at the end of 2025" alone, but the vote to keep
+    # them, that the 2026 status is not certain, and what to do when you hear one.
+    assert "sirene" in text and "2025" in text and "niet zeker" in text and "houden" in text
+    assert "hoor je de sirene? ga naar binnen, sluit ramen en deuren en zet de regionale omroep aan." in text
     assert "nl-alert" in text
-    assert RAW["gevaarlijke_stoffen"].get("status_notes"), "siren status must be noted in the data"
+    notes = " ".join(RAW["gevaarlijke_stoffen"].get("status_notes") or [])
+    assert "2026" in notes and "NOT verified" in notes, "siren status must be noted in the data"
+
+
+# --- issue 17: corrections and the missing situations -----------------------------
+
+
+def _sources(key: str) -> set[str]:
+    return {s["url"] for s in RAW[key]["sources"]}
+
+
+def _phase(key: str, phase: str) -> list[str]:
+    return risks.get_risk(key)[phase]
+
+
+def test_attack_teaches_leave_hide_alarm():
+    tijdens = " ".join(_phase("terrorisme", "tijdens")).lower()
+    assert "vluchten, verbergen, alarmeren" in tijdens
+    assert "vlucht als dat kan" in tijdens and "waarschuw" in tijdens
+    assert "verberg je achter iets stevigs" in tijdens
+    assert "sluit je op" in tijdens and "telefoon op stil" in tijdens
+    assert "bel 112 zodra dat veilig kan" in tijdens
+    assert "gewond" not in tijdens  # the old, narrower "112 only when injured"
+    assert "https://english.denkvooruit.nl/risks-in-the-netherlands/overview/an-attack" in _sources("terrorisme")
+
+
+def test_no_112_falls_back_to_staffed_posts():
+    tijdens = " ".join(_phase("telecomstoring", "tijdens")).lower()
+    assert "brandweerkazerne waar mensen aan het werk zijn" in tijdens
+    assert "niet elke kazerne is altijd bezet" in tijdens
+    assert "politiebureau" in tijdens and "spoedeisende hulp van een ziekenhuis" in tijdens
+
+
+def test_no_tap_water_steps_and_bottle_feeding_under_kookadvies():
+    tijdens = _phase("drinkwater", "tijdens")
+    text = " ".join(tijdens).lower()
+    for step in ("hoofdkraan", "buren", "storingspagina van je waterbedrijf", "langer dan 24 uur", "noodwater"):
+        assert step in text, step
+    assert "schone flessen" in text
+    # Bottle feeding comes under the kookadvies heading.
+    heading = tijdens.index("Bij een kookadvies:")
+    assert any("flesvoeding" in line for line in tijdens[heading:])
+    assert "https://english.denkvooruit.nl/risks-in-the-netherlands/overview/drinking-water" in _sources("drinkwater")
+    assert "https://www.dnwg.nl/water/kookadvies.htm" in _sources("drinkwater")
+
+
+def test_flood_separates_rain_from_dike_breach():
+    tijdens = _phase("overstroming", "tijdens")
+    rain = next(i for i, line in enumerate(tijdens) if line.startswith("Water op straat"))
+    dike = next(i for i, line in enumerate(tijdens) if "dijkdoorbraak" in line and line.endswith(":"))
+    assert rain < dike
+    rain_part = " ".join(tijdens[rain:dike]).lower()
+    dike_part = " ".join(tijdens[dike:]).lower()
+    # The white sheet and leaving belong to the dike breach only.
+    assert "laken" not in rain_part and "weggaan" not in rain_part
+    assert "wit laken" in dike_part and "blijven of weggaan" in dike_part
+    assert "loop en rijd nooit door het water" in rain_part and "loop en rijd nooit door het water" in dike_part
+    assert "ga dan op tijd" in dike_part
+    for thing in ("id", "medicijnen", "contant geld", "huisdieren", "op slot", "buren"):
+        assert thing in dike_part, thing
+    assert "https://www.vrk.nl/nl-NL/Wat-te-doen-bij/Wat-te-doen-bij-een-overstroming" in _sources("overstroming")
+
+
+def test_iodine_who_when_where_and_date():
+    voor = " ".join(_phase("kernongeval", "voor")).lower()
+    assert "40 jaar" in voor and "20 km" in voor
+    assert "onder de 18" in voor and "zwangere" in voor and "100 km" in voor
+    assert "apotheek" in voor and "datum op het doosje" in voor
+    assert "alleen jodiumtabletten als de overheid dat zegt" in _all_text("kernongeval")
+    assert RAW["kernongeval"].get("status_notes"), "the 2017 news source must be flagged for re-checking"
+
+
+def test_power_cut_warns_for_carbon_monoxide_indoors():
+    tijdens = " ".join(_phase("stroomstoring", "tijdens")).lower()
+    assert "barbecue" in tijdens and "aggregaat" in tijdens and "koolmonoxide" in tijdens
+    assert "https://www.omroepgelderland.nl/nieuws/2424326" in _sources("stroomstoring")
+
+
+def test_earthquake_has_the_dutch_source_first():
+    first = RAW["aardbeving"]["sources"][0]["url"]
+    assert "namplatform.nl" in first
+    assert RAW["aardbeving"].get("unverified"), "say that the lines were not compared with the Dutch page"
+
+
+def test_vulnerable_people_in_a_power_cut():
+    voor = " ".join(_phase("stroomstoring", "voor")).lower()
+    for word in ("zuurstof", "beademing", "dialyse", "traplift", "insuline", "leverancier"):
+        assert word in voor, word
+    # What shared/facts cannot support is recorded, not shown.
+    unverified = " ".join(RAW["stroomstoring"]["unverified"])
+    assert "reservebatterij" in unverified and "reservebatterij" not in voor
+
+
+def test_nl_alert_explained():
+    voor = " ".join(_phase("gevaarlijke_stoffen", "voor")).lower()
+    assert "eerste maandag van juni en december om 12.00 uur" in voor
+    assert "voorlezen" in voor and "engels" in voor and "gratis" in voor
+
+
+def test_evacuation_what_to_take_and_without_a_car():
+    text = _all_text("overstroming")
+    assert "geen auto" in text and "familie" in text
+    assert "neem je id, medicijnen, contant geld en je huisdieren mee" in _all_text("kernongeval")
+
+
+def test_missing_advice_without_a_source_is_recorded_not_shown():
+    # Heat in cars and heat-stroke signs, psychosocial help and insurance: no source in
+    # shared/facts yet, so they are drafts under `unverified` and not in the phases.
+    assert "auto" in " ".join(RAW["hitte"]["unverified"]).lower()
+    assert "auto" not in _all_text("hitte")
+    flood_unverified = " ".join(RAW["overstroming"]["unverified"]).lower()
+    assert "verzekeraar" in flood_unverified and "huisarts" in flood_unverified
+
+
+def test_headings_start_a_new_bubble():
+    from bot.texts.render import Renderer, split_bubbles
+
+    out = Renderer(strict=True).render(
+        "utter_risk_advice", {"risk": risks.get_risk("overstroming"), "phase": "tijdens", "region": None}
+    )
+    bubbles = split_bubbles(out.text)
+    for heading in [line for line in _phase("overstroming", "tijdens") if line.endswith(":")]:
+        assert any(b.startswith(heading) for b in bubbles), heading
 
 
 def test_core_advice_boil_water_three_minutes():
