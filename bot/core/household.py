@@ -32,7 +32,6 @@ from bot.core.kit import COUNT_FIELDS, MAX_BUDGET_EUR, MAX_PERSONS, MAX_PETS
 from bot.core.knowledge import load_yaml
 from bot.core.text import strip_accents
 
-
 UNITS = {
     "nul": 0,
     "een": 1,
@@ -386,9 +385,9 @@ def number_word(word: str) -> int | None:
         return head * 100 + tail
     for tens_word, tens_value in TENS.items():
         # "vijfentwintig", "tweeentwintig" (the diaeresis is stripped by _normalise)
-        head = word[: -len(tens_word)] if word.endswith(tens_word) else ""
-        if head.endswith("en") and UNITS.get(head[:-2], 0) > 0:
-            return UNITS[head[:-2]] + tens_value
+        prefix = word[: -len(tens_word)] if word.endswith(tens_word) else ""
+        if prefix.endswith("en") and UNITS.get(prefix[:-2], 0) > 0:
+            return UNITS[prefix[:-2]] + tens_value
     return None
 
 
@@ -484,11 +483,11 @@ def _collective(tokens: list[str], i: int) -> tuple[int, int] | None:
         return COLLECTIVE[word], j
     match = re.fullmatch(r"(\d+)(?:en|n)?", word)
     if match:
-        value = int(match.group(1))
+        digits = int(match.group(1))
         # "met 4" only counts as a total when followed by persons or at the end.
         after = tokens[j + 1] if j + 1 < len(tokens) else None
         if j > i + 1 or after is None or after in TOTAL_WORDS or after in {"en", "in", "thuis", "dus", "waarvan"}:
-            return value, j + (1 if after in TOTAL_WORDS else 0)
+            return digits, j + (1 if after in TOTAL_WORDS else 0)
         return None
     value = number_word(word)
     if value is not None and j + 1 < len(tokens) and tokens[j + 1] in TOTAL_WORDS:

@@ -147,7 +147,8 @@ class KitFacts:
 
 
 def data() -> dict[str, Any]:
-    return load_yaml(DATA_FILE)
+    facts: dict[str, Any] = load_yaml(DATA_FILE)
+    return facts
 
 
 def known_needs() -> list[str]:
@@ -157,6 +158,7 @@ def known_needs() -> list[str]:
 def normalise_need(value: str) -> str | None:
     """Canonical need key for a key or an API alias, else None."""
     key = value.strip().lower()
+    name: str
     for name, spec in data()["needs"].items():
         if key == name or key in (spec.get("aliases") or []):
             return name
@@ -277,7 +279,8 @@ def _condition_holds(cond: str, household: Household, needs: Iterable[str], tins
     if cond == "tins":
         return tins
     if cond in ("children", "babies", "pets"):
-        return getattr(household, cond) > 0
+        count: int = getattr(household, cond)
+        return count > 0
     if cond.startswith("need:"):
         return cond[5:] in needs
     raise ValueError(f"unknown condition {cond!r} in {DATA_FILE}")
@@ -309,7 +312,8 @@ def _quantity(item: Mapping[str, Any], household: Household, days: int) -> int:
 
 
 def _unit_label(item: Mapping[str, Any], quantity: int) -> str:
-    return item["unit"] if quantity == 1 else item.get("unit_plural", item["unit"])
+    label: str = item["unit"] if quantity == 1 else item.get("unit_plural", item["unit"])
+    return label
 
 
 def _line_dict(line: _Line) -> dict[str, Any]:
@@ -427,7 +431,7 @@ def _pet_water_liters(household: Household, days: int) -> float:
 
 
 def _cash_eur(household: Household) -> int:
-    cash = data()["cash"]
+    cash: dict[str, int] = data()["cash"]
     return (
         household.adults * cash["adult_eur"]
         + household.children * cash["child_eur"]

@@ -371,12 +371,13 @@ def extract_gemeente(text: str | None) -> LookupResult | None:
 
 def _verified_url(field_value: Any) -> str | None:
     if isinstance(field_value, dict) and field_value.get("verified") and field_value.get("url"):
-        return field_value["url"]
+        url: str = field_value["url"]
+        return url
     return None
 
 
 @functools.cache
-def _region_cache(code: str) -> dict | None:
+def _region_cache(code: str) -> dict[str, Any] | None:
     data = load_yaml("regions.yml")["regions"].get(code)
     if data is None:
         return None
@@ -416,7 +417,7 @@ def _region_cache(code: str) -> dict | None:
     }
 
 
-def get_region(code: str | None) -> dict | None:
+def get_region(code: str | None) -> dict[str, Any] | None:
     """Region facts for VR01..VR25, or None. Returns a fresh copy (safe to mutate).
 
     Keys: code, name, website (verified url or None), alert_site (verified url
@@ -451,11 +452,12 @@ def _plain(value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def _channels() -> dict:
-    return _plain(load_yaml("channels.yml")["channels"])
+def _channels() -> dict[str, Any]:
+    channels: dict[str, Any] = _plain(load_yaml("channels.yml")["channels"])
+    return channels
 
 
-def national_channels() -> dict:
+def national_channels() -> dict[str, Any]:
     """National channels from channels.yml (112, 0800-1351, crisis.nl, NL-Alert ...).
 
     Returns a fresh copy with dates as ISO strings.
@@ -463,7 +465,7 @@ def national_channels() -> dict:
     return copy.deepcopy(_channels())
 
 
-def region_for_gemeente(text: str) -> dict | None:
+def region_for_gemeente(text: str) -> dict[str, Any] | None:
     """Convenience: region dict for an exactly known gemeente name, else None."""
     result = lookup_gemeente(text)
     if not result.found:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from rapidfuzz import fuzz, process
 
@@ -54,19 +54,22 @@ def normalize(text: str) -> str:
 
 
 def _catalogue() -> dict[str, Any]:
-    return load_yaml(KNOWLEDGE_FILE)
+    catalogue: dict[str, Any] = load_yaml(KNOWLEDGE_FILE)
+    return catalogue
 
 
 def _risks() -> dict[str, dict[str, Any]]:
-    return _catalogue()["risks"]
+    risks: dict[str, dict[str, Any]] = _catalogue()["risks"]
+    return risks
 
 
 def phase_info() -> dict[str, dict[str, Any]]:
     """Cue words per phase (the wording of phases lives in the templates)."""
-    return _catalogue()["phases"]
+    phases: dict[str, dict[str, Any]] = _catalogue()["phases"]
+    return phases
 
 
-def is_risk_key(key: Any) -> bool:
+def is_risk_key(key: Any) -> TypeGuard[str]:
     return isinstance(key, str) and key in RISK_KEYS
 
 

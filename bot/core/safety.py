@@ -45,15 +45,15 @@ class Danger:
 class _Rule:
     kind: str
     risk: str | None
-    phrases: tuple[re.Pattern, ...]
-    urgent_phrases: tuple[re.Pattern, ...]
+    phrases: tuple[re.Pattern[str], ...]
+    urgent_phrases: tuple[re.Pattern[str], ...]
 
 
 @dataclass(frozen=True)
 class _Compiled:
     rules: tuple[_Rule, ...]
-    guards: tuple[re.Pattern, ...]
-    urgency: tuple[re.Pattern, ...]
+    guards: tuple[re.Pattern[str], ...]
+    urgency: tuple[re.Pattern[str], ...]
     fuzzy_words: tuple[str, ...]
     vocabulary: frozenset[str]
     aliases: dict[str, str]
@@ -89,7 +89,7 @@ def _token_regex(token: str, groups: dict[str, list[str]]) -> tuple[str, bool]:
     return "(?:" + "|".join(sorted(set(parts), key=len, reverse=True)) + ")", optional
 
 
-def _compile_phrase(phrase: str, groups: dict[str, list[str]]) -> re.Pattern:
+def _compile_phrase(phrase: str, groups: dict[str, list[str]]) -> re.Pattern[str]:
     # Texts are matched as " w1 w2 ... wn " so every word is followed by one space.
     body = ""
     for token in phrase.split():
@@ -118,7 +118,7 @@ def _compiled() -> _Compiled:
     data = load_yaml(PHRASES_FILE)
     groups = data.get("groups", {})
 
-    def compile_all(phrases: Iterable[str]) -> tuple[re.Pattern, ...]:
+    def compile_all(phrases: Iterable[str]) -> tuple[re.Pattern[str], ...]:
         return tuple(_compile_phrase(_basic_normalise_pattern(p), groups) for p in phrases)
 
     rules = tuple(
@@ -193,12 +193,12 @@ def _segments(text: str) -> list[str]:
     return [f" {part} " for part in parts if part]
 
 
-def _first_start(patterns: Iterable[re.Pattern], padded: str) -> int | None:
+def _first_start(patterns: Iterable[re.Pattern[str]], padded: str) -> int | None:
     starts = [m.start() for p in patterns if (m := p.search(padded))]
     return min(starts) if starts else None
 
 
-def _guarded(padded: str, match_end: int, guards: tuple[re.Pattern, ...]) -> bool:
+def _guarded(padded: str, match_end: int, guards: tuple[re.Pattern[str], ...]) -> bool:
     """A guard word before the end of the match makes it a question or hypothetical."""
     return any(m.start() < match_end for g in guards for m in g.finditer(padded))
 
