@@ -51,7 +51,7 @@ def emergency_response(dispatcher: CollectingDispatcher, kind: Optional[str], ke
     return [SlotSet("risk", key)] if arguments["risk"] else []
 
 
-class ActionEmergency(Action):
+class ActionEmergency(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     """emergency: "Bel 112" first, then one short bubble of first steps."""
 
     def name(self) -> Text:
@@ -62,7 +62,7 @@ class ActionEmergency(Action):
         return emergency_response(dispatcher, kind, key)
 
 
-class ActionFallback(Action):
+class ActionFallback(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     """nlu_fallback / low-confidence dialogue: ask again, unless the text is acute danger.
 
     A resident in danger may write something the NLU has never seen; the

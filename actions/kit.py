@@ -51,13 +51,15 @@ UNCLEAR_RESPONSE = {"kit_household": "utter_kit_household_unclear", "kit_budget"
 
 
 def _intent(tracker: Tracker) -> Optional[str]:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    name: Optional[str] = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return name
 
 
 def _requested(tracker: Tracker) -> Optional[str]:
     if tracker.active_loop_name not in (None, FORM_NAME):
         return None
-    return tracker.get_slot("requested_slot")
+    slot: Optional[str] = tracker.get_slot("requested_slot")
+    return slot
 
 
 def _already_set_this_turn(tracker: Tracker, slot: str) -> bool:
@@ -125,7 +127,7 @@ def _answering(tracker: Tracker) -> bool:
     return _intent(tracker) in ANSWER_INTENTS
 
 
-class ValidateNoodpakketForm(FormValidationAction):
+class ValidateNoodpakketForm(FormValidationAction):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     def name(self) -> Text:
         return "validate_noodpakket_form"
 
@@ -235,7 +237,7 @@ def plan_from_slots(tracker: Tracker) -> Optional[kit.Plan]:
         return None
 
 
-class ActionKitPlan(Action):
+class ActionKitPlan(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     def name(self) -> Text:
         return "action_kit_plan"
 

@@ -63,7 +63,7 @@ def _gemeente_entities(tracker: Tracker) -> List[str]:
 
 
 def _form_is_asking(tracker: Tracker) -> bool:
-    return tracker.active_loop_name == FORM_NAME and tracker.get_slot("requested_slot") == "gemeente"
+    return bool(tracker.active_loop_name == FORM_NAME and tracker.get_slot("requested_slot") == "gemeente")
 
 
 def resolve_value(value: Any, text: str) -> regions.LookupResult:
@@ -80,7 +80,7 @@ def resolve_value(value: Any, text: str) -> regions.LookupResult:
     return result
 
 
-class ValidateRegionForm(FormValidationAction):
+class ValidateRegionForm(FormValidationAction):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     def name(self) -> Text:
         return "validate_region_form"
 
@@ -107,7 +107,7 @@ class ValidateRegionForm(FormValidationAction):
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        events = await super().get_validation_events(dispatcher, tracker, domain)
+        events: List[EventType] = await super().get_validation_events(dispatcher, tracker, domain)
         # A gemeente entity from an earlier turn (outside the form) was never
         # resolved; use it quietly if it is a known name, else forget it.
         stale = tracker.get_slot("gemeente")
@@ -136,7 +136,7 @@ class ValidateRegionForm(FormValidationAction):
         return _intent(tracker) == "inform_gemeente" or bool(_gemeente_entities(tracker))
 
 
-class ActionRegionInfo(Action):
+class ActionRegionInfo(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     """Tell the resident where to find regional and national crisis information."""
 
     def name(self) -> Text:

@@ -50,6 +50,7 @@ def phase_from_message(tracker: Tracker) -> Optional[str]:
 
 def _advise(dispatcher: CollectingDispatcher, key: str, phase: str) -> List[EventType]:
     risk = risks.get_risk(key)
+    assert risk is not None, key  # callers pass keys from is_risk_key or match_risk only
     payload = {field: risk[field] for field in TEMPLATE_FIELDS}
     dispatcher.utter_message(response="utter_risk_advice", risk=payload, risk_key=key, phase=phase)
     return [SlotSet("risk", key), SlotSet("phase", phase)]
@@ -61,7 +62,7 @@ def _menu(dispatcher: CollectingDispatcher) -> List[EventType]:
     return [SlotSet("risk", None), SlotSet("phase", None)]
 
 
-class ActionRiskAdvice(Action):
+class ActionRiskAdvice(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     """ask_risk: the phase that fits the question, for the risk named in it."""
 
     def name(self) -> Text:
@@ -75,7 +76,7 @@ class ActionRiskAdvice(Action):
         return _advise(dispatcher, key, phase)
 
 
-class ActionPhaseAdvice(Action):
+class ActionPhaseAdvice(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     """ask_phase: "en daarna?" / "hoe bereid ik me voor?" for the risk we talked about."""
 
     def name(self) -> Text:

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.texts.context import valid_region
 
 
-class ActionSessionStart(Action):
+class ActionSessionStart(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
     def name(self) -> Text:
         return "action_session_start"
 
