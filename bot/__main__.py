@@ -39,36 +39,36 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def _db(args) -> Database:
+def _db(args: argparse.Namespace) -> Database:
     return Database(args.db) if args.db else Database()
 
 
-def cmd_users_add(args) -> int:
+def cmd_users_add(args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin)
     user = accounts.add_user(_db(args), args.username, password, args.role, args.region)
     print(f"added {user.username} ({user.role}{' ' + user.region if user.region else ''})")
     return 0
 
 
-def cmd_users_list(args) -> int:
+def cmd_users_list(args: argparse.Namespace) -> int:
     for user, active in accounts.list_users(_db(args)):
         print(f"{user.username}\t{user.role}\t{user.region or '-'}\t{'active' if active else 'disabled'}")
     return 0
 
 
-def cmd_users_passwd(args) -> int:
+def cmd_users_passwd(args: argparse.Namespace) -> int:
     accounts.set_password(_db(args), args.username, _read_password(args.password_stdin))
     print(f"password changed for {args.username}; open sessions ended")
     return 0
 
 
-def cmd_users_active(args) -> int:
+def cmd_users_active(args: argparse.Namespace) -> int:
     accounts.set_active(_db(args), args.username, args.command == "enable")
     print(f"{args.username} {'enabled' if args.command == 'enable' else 'disabled'}")
     return 0
 
 
-def cmd_templates_export(args) -> int:
+def cmd_templates_export(args: argparse.Namespace) -> int:
     written = export(SqliteTemplateStore(_db(args)), Path(args.out))
     for path in written:
         print(path)
@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except accounts.AccountError as exc:
         print(f"error: {MESSAGES.get(exc.code, exc.code)}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ bot's texts, because the gateway is the program that serves both.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None, replies: Replies | None = None)
     app["settings"] = settings
     app["replies"] = replies or Replies(Renderer(store=open_default_store()), notice_lookup=active_notice)
 
-    async def client_session(app: web.Application):
+    async def client_session(app: web.Application) -> AsyncIterator[None]:
         app["http"] = ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout))
         yield
         await app["http"].close()

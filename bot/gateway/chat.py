@@ -93,7 +93,7 @@ class RateLimiter:
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self.hits: dict[str, deque] = defaultdict(deque)
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
 
     def allow(self, key: str) -> bool:
         if self.per_minute <= 0:

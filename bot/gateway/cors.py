@@ -8,6 +8,7 @@ Without a region the national defaults' list applies. `*` is never sent.
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.core.regions import is_region_code
 from bot.gateway.errors import json_error
@@ -60,7 +61,7 @@ def _allow(response: web.StreamResponse, origin: str) -> web.StreamResponse:
 
 
 @web.middleware
-async def cors_middleware(request: web.Request, handler):
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not is_public_api(request.path):
         return await handler(request)
     origin = request.headers.get("Origin")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from aiohttp import ClientTimeout, web
 
@@ -18,10 +19,11 @@ async def _probe(app: web.Application, url: str) -> str:
         return f"down ({type(exc).__name__})"
 
 
-async def check(app: web.Application) -> dict:
+async def check(app: web.Application) -> dict[str, Any]:
     cached = app.get("health_cache")
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
+        cached_result: dict[str, Any] = cached[1]
+        return cached_result
     settings = app["settings"]
     actions, nlg, *replicas = await asyncio.gather(
         _probe(app, f"{settings.actions_url}/health"),
@@ -33,7 +35,7 @@ async def check(app: web.Application) -> dict:
     rasa = "ok" if not failing else (replicas[0] if len(replicas) == 1 else failing[0])
     components = {"gateway": "ok", "rasa": rasa, "actions": actions, "nlg": nlg}
     healthy = all(v == "ok" for v in components.values())
-    result = {"status": "ok" if healthy else "degraded", "components": components}
+    result: dict[str, Any] = {"status": "ok" if healthy else "degraded", "components": components}
     app["health_cache"] = (time.monotonic(), result)
     return result
 

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from bot.core import kit
 from bot.core.knowledge import TEMPLATES_DIR
@@ -58,7 +59,7 @@ def render_checklist(plan: kit.Plan) -> str:
     return _HTML.get_template(CHECKLIST_TEMPLATE).render(plan=plan, kit=kit.kit_facts(), later_rows=rows)
 
 
-def request_from_query(query) -> kit.PlanRequest:
+def request_from_query(query: MultiMapping[str]) -> kit.PlanRequest:
     """Turn query parameters (all strings) into the JSON shape parse_request checks."""
     unknown = set(query.keys()) - QUERY_FIELDS
     if unknown:

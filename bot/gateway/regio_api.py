@@ -14,9 +14,11 @@ The gemeente name is never logged.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from bot.core.regions import MAX_INPUT_CHARS, get_region, lookup_gemeente
+from bot.core.regions import MAX_INPUT_CHARS, LookupResult, get_region, lookup_gemeente
 from bot.gateway.errors import json_error
 
 PATH = "/api/v1/regio"
@@ -24,7 +26,7 @@ PATH = "/api/v1/regio"
 CACHE_HEADERS = {"Cache-Control": "public, max-age=3600"}
 
 
-def region_payload(gemeente_result) -> dict:
+def region_payload(gemeente_result: LookupResult) -> dict[str, Any]:
     region = get_region(gemeente_result.region_code) or {}
     return {
         "code": region.get("code"),

@@ -12,6 +12,8 @@ GET /api/v1/risico/{key}?region=VRxx
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from bot.core import risks
@@ -24,7 +26,7 @@ NATIONAL_INFO = ["https://www.denkvooruit.nl", "https://crisis.nl"]
 CACHE_HEADERS = {"Cache-Control": "public, max-age=3600"}
 
 
-def _get_region(code: str) -> dict | None:
+def _get_region(code: str) -> dict[str, Any] | None:
     # bot.core.regions is another module's job; without it a valid code simply adds nothing.
     try:
         from bot.core.regions import get_region
@@ -33,7 +35,7 @@ def _get_region(code: str) -> dict | None:
     return get_region(code)
 
 
-def region_payload(region: dict) -> dict:
+def region_payload(region: dict[str, Any]) -> dict[str, Any]:
     radio = region.get("radio") or {}
     return {
         "code": region.get("code"),
@@ -44,8 +46,9 @@ def region_payload(region: dict) -> dict:
     }
 
 
-def risk_payload(key: str, region: dict | None = None) -> dict:
+def risk_payload(key: str, region: dict[str, Any] | None = None) -> dict[str, Any]:
     risk = risks.get_risk(key)
+    assert risk is not None, key  # handle_risk only passes known keys
     payload = {
         "key": risk["key"],
         "title": risk["title"],

@@ -90,7 +90,7 @@ class FifoLimit:
             raise ValueError("limit must be at least 1")
         self.limit = limit
         self.active = 0
-        self._waiters: deque[asyncio.Future] = deque()
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     @property
     def waiting(self) -> int:

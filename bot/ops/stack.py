@@ -18,6 +18,8 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from bot.settings import Settings
 
@@ -40,7 +42,8 @@ def default_ports() -> dict[str, int]:
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_in_use(port: int) -> bool:
@@ -62,11 +65,11 @@ class Stack:
     log_dir: Path = ROOT / "var" / "log"
     extra_env: dict[str, str] = field(default_factory=dict)
     gateway_host: str = "0.0.0.0"
-    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     healthy_after: float | None = None  # seconds from start to /healthz 200
 
     @classmethod
-    def on_free_ports(cls, **kwargs) -> Stack:
+    def on_free_ports(cls, **kwargs: Any) -> Stack:
         return cls(ports={name: free_port() for name in default_ports()}, **kwargs)
 
     @property
@@ -184,7 +187,8 @@ class Stack:
     def health(self) -> int:
         try:
             with urllib.request.urlopen(f"{self.gateway}/healthz", timeout=3) as resp:
-                return resp.status
+                status: int = resp.status
+                return status
         except urllib.error.HTTPError as exc:
             return exc.code
         except OSError:
@@ -259,7 +263,7 @@ def main() -> None:
     stack = Stack(model=args.model)
     stopping = False
 
-    def shutdown(signum, frame):  # Ctrl-C or SIGTERM: stop every process cleanly
+    def shutdown(signum: int, frame: FrameType | None) -> None:  # Ctrl-C or SIGTERM: stop every process cleanly
         nonlocal stopping
         if not stopping:
             stopping = True
