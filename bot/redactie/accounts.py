@@ -7,6 +7,7 @@ regional: edits only the overrides and notices of its own region.
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -78,7 +79,7 @@ def check_password(password: str) -> None:
         raise AccountError("password_too_long")
 
 
-def _user(row) -> User:
+def _user(row: sqlite3.Row) -> User:
     return User(id=row["id"], username=row["username"], role=row["role"], region=row["region"])
 
 
@@ -96,6 +97,7 @@ def add_user(
             (username, _hasher.hash(password), role, region, time.time()),
         )
         audit.record(conn, actor, "user_add", username, f"{role} {region or ''}".strip())
+        assert cur.lastrowid is not None  # always set after an INSERT
         return User(id=cur.lastrowid, username=username, role=role, region=region)
 
 

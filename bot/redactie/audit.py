@@ -35,7 +35,7 @@ def log(db: Database, actor: str, action: str, target: str = "", detail: str = "
 def entries(db: Database, limit: int = 200, region: str | None = None, actor: str | None = None) -> list[AuditEntry]:
     """Newest first. With region/actor: only entries about that region or by that person."""
     sql = "SELECT id, at, actor, action, target, detail FROM audit_log"
-    args: tuple = ()
+    args: tuple[str, ...] = ()
     if region is not None or actor is not None:
         sql += " WHERE actor = ? OR target LIKE ?"
         args = (actor or "", f"%:{region}:%" if region else "")

@@ -87,10 +87,10 @@ def login_blocked(db: Database, username: str, ip: str, now: float | None = None
     now = time.time() if now is None else now
     since = now - FAILURE_WINDOW
     conn = db.connect()
-    by_user = conn.execute(
+    by_user: int = conn.execute(
         "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at > ?", (username.strip().lower(), since)
     ).fetchone()[0]
-    by_ip = conn.execute("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?", (ip, since)).fetchone()[0]
+    by_ip: int = conn.execute("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?", (ip, since)).fetchone()[0]
     return by_user >= MAX_FAILURES or by_ip >= MAX_FAILURES
 
 

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from types import TracebackType
 
 from bot.settings import Settings
 
@@ -77,7 +78,7 @@ def db_path() -> Path:
 class Database:
     """Opens connections to one SQLite file; one connection per thread."""
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path else db_path()
         self._local = threading.local()
         self._init_lock = threading.Lock()
@@ -116,13 +117,14 @@ class Database:
                 pass
             self._ready = True
 
-    def write(self):
+    def write(self) -> _Write:
         """Context manager for one write transaction."""
         return _Write(self.connect())
 
     def data_version(self) -> int:
         """Changes when another connection committed (cheap change counter for caches)."""
-        return self.connect().execute("PRAGMA data_version").fetchone()[0]
+        version: int = self.connect().execute("PRAGMA data_version").fetchone()[0]
+        return version
 
 
 class _Write:
@@ -133,7 +135,9 @@ class _Write:
         self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
 

@@ -35,7 +35,7 @@ class Notice:
     author: str
     created_at: float
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, str]:
         """The shape the widget and the templates see."""
         return {
             "title": self.title,
@@ -98,6 +98,7 @@ def publish(
             (region, title, text, url, expires_at, user.username, now),
         )
         audit.record(conn, user.username, "notice_publish", f"notice:{region or 'NL'}:{cur.lastrowid}", title)
+    assert cur.lastrowid is not None  # always set after an INSERT
     return Notice(cur.lastrowid, region, title, text, url, expires_at, user.username, now)
 
 
@@ -153,7 +154,7 @@ def listing(db: Database, user: User, limit: int = 50) -> list[Notice]:
     return [Notice(**dict(r)) for r in rows]
 
 
-def active_notice(region: str | None) -> dict | None:
+def active_notice(region: str | None) -> dict[str, str] | None:
     """For bot.texts.context: the notice every template sees as `notice`, or None."""
     notice = current(default_db(), region)
     return notice.public() if notice else None

@@ -59,7 +59,7 @@ def _load(name: str) -> Any:
         return yaml.safe_load(fh) or {}
 
 
-def _variables(items: list[dict] | None) -> tuple[Variable, ...]:
+def _variables(items: list[dict[str, Any]] | None) -> tuple[Variable, ...]:
     return tuple(
         Variable(
             name=v["name"],
@@ -111,7 +111,7 @@ def samples() -> list[Sample]:
     return result
 
 
-def _computed(specs: dict | None, sample_id: Any) -> dict[str, Any]:
+def _computed(specs: dict[str, Any] | None, sample_id: Any) -> dict[str, Any]:
     """Arguments the actions compute from real data (risk texts, noodpakket plan).
 
     Computed with the same modules the actions use, so the preview sees the

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys
 import time
+from types import FrameType
 from typing import Any, Callable
 
 from jinja2 import nodes
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.texts.jinja import text_environment
 
@@ -51,11 +53,13 @@ def _binop(context: Any, operator: str, left: Any, right: Any) -> Any:
     raise SecurityError("operator not allowed")
 
 
-def make_validation_environment():
+def make_validation_environment() -> ImmutableSandboxedEnvironment:
     env = text_environment()
     env.globals["range"] = _safe_range
     env.intercepted_binops = frozenset({"*", "**"})
-    env.call_binop = _binop  # instance attribute: this environment only
+    # Instance attribute: this environment only (set through vars(), as mypy
+    # does not allow assigning to a method; same effect as env.call_binop = ...).
+    vars(env)["call_binop"] = _binop
     return env
 
 
@@ -64,9 +68,9 @@ def forbidden_nodes(ast: nodes.Template) -> list[tuple[str, int]]:
     found = []
     for node in ast.find_all(FORBIDDEN_TAGS):
         found.append((type(node).__name__.lower(), node.lineno))
-    for node in ast.find_all(nodes.Const):
-        if isinstance(node.value, int) and not isinstance(node.value, bool) and abs(node.value) > MAX_INT_LITERAL:
-            found.append(("number", node.lineno))
+    for const in ast.find_all(nodes.Const):
+        if isinstance(const.value, int) and not isinstance(const.value, bool) and abs(const.value) > MAX_INT_LITERAL:
+            found.append(("number", const.lineno))
     return found
 
 
@@ -79,7 +83,7 @@ def run_with_budget(func: Callable[[], Any], budget: float = TIME_BUDGET) -> Any
     deadline = time.monotonic() + budget
     counter = [0]
 
-    def tracer(frame, event, arg):
+    def tracer(frame: FrameType, event: str, arg: Any) -> Callable[[FrameType, str, Any], Any]:
         counter[0] += 1
         if counter[0] % 256 == 0 and time.monotonic() > deadline:
             raise RenderTimeout()

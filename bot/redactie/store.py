@@ -8,6 +8,7 @@ repository text (or, for a region, the national text) shows again.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class SqliteTemplateStore:
     def _live(self) -> dict[tuple[str, str | None], str]:
         """All live sources, reloaded only when another connection committed."""
         version = self.db.data_version()
-        cache = getattr(self._local, "cache", None)
+        cache: dict[tuple[str, str | None], str] | None = getattr(self._local, "cache", None)
         if cache is not None and self._local.version == version:
             return cache
         rows = (
@@ -117,7 +118,7 @@ class SqliteTemplateStore:
         author: str,
         note: str = "",
         restored_from: int | None = None,
-        conn=None,
+        conn: sqlite3.Connection | None = None,
     ) -> Version:
         """Append a version. Callers validate first (see editor.py); this only stores."""
         now = time.time()
@@ -132,6 +133,7 @@ class SqliteTemplateStore:
             with self.db.write() as own:
                 cur = own.execute(sql, args)
         self._invalidate()
+        assert cur.lastrowid is not None  # always set after an INSERT
         return Version(cur.lastrowid, name, region, source, author, note[:500], restored_from, now)
 
 

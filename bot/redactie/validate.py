@@ -13,16 +13,17 @@ import functools
 import importlib
 import re
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import yaml
 from jinja2 import TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 from bot.core.knowledge import ROOT
 from bot.redactie import samples as samples_mod
 from bot.redactie.links import bad_links
 from bot.redactie.sandbox import RenderTimeout, forbidden_nodes, make_validation_environment, run_with_budget
-from bot.texts.render import parse_output, split_bubbles
+from bot.texts.render import Rendered, parse_output, split_bubbles
 
 MAX_SOURCE = 20_000
 MAX_BUBBLE = 600
@@ -80,7 +81,7 @@ def domain_intents() -> frozenset[str]:
     return frozenset(i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or [])
 
 
-def _readability_module():
+def _readability_module() -> ModuleType | None:
     try:
         return importlib.import_module("bot.texts.readability")
     except ImportError:
@@ -148,7 +149,7 @@ def validate(name: str, source: str) -> Result:
     return result
 
 
-def _check_output(name: str, info, label: str, rendered, result: Result) -> None:
+def _check_output(name: str, info: samples_mod.TemplateInfo, label: str, rendered: Rendered, result: Result) -> None:
     if not rendered.text and not rendered.buttons:
         result.add(Issue("error", "empty_output", label))
         return

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Literal, TypeVar
 
 from aiohttp import web
 from babel.dates import format_datetime
@@ -25,9 +25,11 @@ from bot.core.regions import get_region as region_info
 from bot.redactie import accounts, audit, auth, catalog, editor, notices, samples
 from bot.redactie.accounts import User
 from bot.redactie.db import Database
-from bot.redactie.store import SqliteTemplateStore
+from bot.redactie.store import SqliteTemplateStore, Version
 from bot.redactie.validate import validate
 from bot.texts.jinja import html_environment
+
+_T = TypeVar("_T")
 
 HERE = Path(__file__).resolve().parent
 STATIC_FILES = {"redactie.css": "text/css", "redactie.js": "text/javascript"}
@@ -125,7 +127,7 @@ def _client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-async def _in_thread(func, *args):
+async def _in_thread(func: Callable[..., _T], *args: Any) -> _T:
     """argon2 and template validation take CPU time; keep the event loop free."""
     return await asyncio.get_running_loop().run_in_executor(None, partial(func, *args))
 
@@ -187,7 +189,7 @@ async def logout(request: web.Request, session: auth.Session) -> web.StreamRespo
 # --- template list and editor ------------------------------------------------------
 
 
-def _layer_param(value: Any, user: User) -> str | None | bool:
+def _layer_param(value: Any, user: User) -> str | None | Literal[False]:
     """Form/query value -> None (national), 'VRxx', or False when invalid."""
     if value is None or value == "":
         return None if user.is_national else user.region
@@ -196,7 +198,7 @@ def _layer_param(value: Any, user: User) -> str | None | bool:
     return value if isinstance(value, str) and is_region_code(value) else False
 
 
-def _region_overrides(state: Redactie, name: str, live: dict) -> list[str]:
+def _region_overrides(state: Redactie, name: str, live: dict[tuple[str, str | None], Version]) -> list[str]:
     """Regions with their own text for name (live edit or a file in templates/regions)."""
     codes = {region for (n, region), v in live.items() if n == name and region and v.source is not None}
     base = catalog.templates_dir() / "regions"
@@ -225,7 +227,9 @@ async def index(request: web.Request, session: auth.Session) -> web.StreamRespon
     return page("index.html.j2", session=session, rows=rows)
 
 
-def _edit_context(state: Redactie, session: auth.Session, name: str, region: str | None, **extra) -> dict:
+def _edit_context(
+    state: Redactie, session: auth.Session, name: str, region: str | None, **extra: Any
+) -> dict[str, Any]:
     national = catalog.layer(state.store, name, None)
     own = catalog.layer(state.store, name, region) if region else national
     info = samples.template_info(name)
@@ -406,7 +410,7 @@ def _notice_regions(user: User) -> list[str | None]:
     return [user.region]
 
 
-def _notices_page(state: Redactie, session: auth.Session, status: int = 200, **extra) -> web.Response:
+def _notices_page(state: Redactie, session: auth.Session, status: int = 200, **extra: Any) -> web.Response:
     now = time.time()
     context = {
         "session": session,
@@ -512,7 +516,9 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def setup(app: web.Application, db: Database | None = None) -> None:
     database = db or Database()
     app[REDACTIE] = Redactie(db=database, store=SqliteTemplateStore(database))
-    app.on_response_prepare.append(_security_headers)
+    # aiohttp 3.9 annotates this Signal for aiosignal < 1.4 (generic over the
+    # callback); aiosignal 1.4 is generic over the arguments, so the types disagree.
+    app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]
     r = app.router
     r.add_get("/redactie", index)
     r.add_get("/redactie/", index)
