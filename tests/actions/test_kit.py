@@ -268,3 +268,36 @@ async def test_request_naming_only_a_baby_still_asks_the_household():
     assert slots.get("kit_household") is None
     assert slots["kit_needs"] == ["babyvoeding", "luiers"]
     assert said == []
+
+
+# --- issue 17: the standard list first, then the button starts the form ---------------------
+
+
+def _after_the_list(question: str, question_intent: str = "ask_kit", slots=None) -> Tracker:
+    """The resident asked `question`, saw the standard list, and pressed its button."""
+    tracker = make_tracker("/start_kit_plan", "start_kit_plan", slots=slots, active=True)
+    earlier = [
+        {"event": "user", "text": question, "parse_data": {"intent": {"name": question_intent}}},
+        {"event": "bot", "text": "Dit hoort in elk noodpakket"},
+    ]
+    tracker.events[:0] = earlier
+    return tracker
+
+
+async def test_button_under_the_list_keeps_the_details_of_the_question():
+    slots, said = await validate(_after_the_list("Ik wil een noodpakket. We zijn met 4 en hebben 30 euro"))
+    assert slots["kit_household"] == {"adults": 4, "children": 0, "babies": 0, "pets": 0}
+    assert slots["kit_budget"] == 30.0
+    assert said == []
+
+
+async def test_button_starts_fresh_and_asks_everything_after_a_plain_question():
+    old = {"kit_household": FAMILY, "kit_budget": 50.0, "kit_needs": ["medicijnen"]}
+    slots, said = await validate(_after_the_list("wat moet er in een noodpakket?", slots=old))
+    assert slots.get("kit_household") is None and slots.get("kit_budget") is None
+    assert said == []
+
+
+async def test_button_does_not_read_an_older_message_that_was_no_noodpakket_question():
+    slots, _ = await validate(_after_the_list("we zijn met 3 volwassenen", question_intent="inform_household"))
+    assert slots.get("kit_household") is None
