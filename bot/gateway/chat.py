@@ -20,6 +20,7 @@ from bot.core.regions import valid_region
 from bot.core.risks import get_risk, match_risk
 from bot.core.safety import find_danger
 from bot.gateway.errors import json_error
+from bot.gateway.idempotency import IdempotencyCache, KeyConflict, valid_key
 from bot.gateway.routing import ReplicaRouter, ReplicaSlots
 from bot.texts.render import Rendered, split_bubbles
 from bot.texts.replies import Replies
@@ -48,7 +49,7 @@ class BadRequest(Exception):
         self.status = status
 
 
-async def parse_request(request: web.Request) -> tuple[str, str, str | None]:
+async def parse_request(request: web.Request) -> tuple[str, str, str | None, str | None]:
     try:
         body = await request.json(loads=_strict_loads)
     except web.HTTPRequestEntityTooLarge:
@@ -60,6 +61,7 @@ async def parse_request(request: web.Request) -> tuple[str, str, str | None]:
     session_id = body.get("session_id")
     message = body.get("message")
     region = body.get("region")
+    message_id = body.get("message_id")  # idempotency key, optional (bot/gateway/idempotency.py)
     if session_id is None or message is None:
         raise BadRequest("fields 'session_id' and 'message' are required")
     if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
@@ -73,7 +75,9 @@ async def parse_request(request: web.Request) -> tuple[str, str, str | None]:
         raise BadRequest("message is empty")
     if region is not None and valid_region(region) is None:
         raise BadRequest("region must be VR01..VR25")
-    return session_id, message, region
+    if message_id is not None and not valid_key(message_id):
+        raise BadRequest("message_id must be 8-64 characters: letters, digits, '-' or '_'")
+    return session_id, message, region, message_id
 
 
 def _strict_loads(raw: str) -> Any:
@@ -108,6 +112,13 @@ class RateLimiter:
         if len(self.hits) > 50_000:  # bound memory under abuse
             self.hits.clear()
         return True
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until `key` may send again (at least 1)."""
+        window = self.hits.get(key)
+        if not window or len(window) < self.per_minute:
+            return 1
+        return max(1, int(60 - (time.monotonic() - window[0]) + 0.999))
 
 
 # --- replies -------------------------------------------------------------------
@@ -163,16 +174,44 @@ async def ask_rasa(app: web.Application, session_id: str, message: str, region: 
     return data
 
 
+class RateLimited(Exception):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 async def chat(request: web.Request) -> web.Response:
     app = request.app
     try:
-        session_id, message, region = await parse_request(request)
+        session_id, message, region, message_id = await parse_request(request)
     except BadRequest as exc:
         return json_error(exc.status, str(exc))
 
     client = request.remote or "unknown"
-    if not app["ip_limiter"].allow(client) or not app["session_limiter"].allow(session_id):
-        return json_error(429, "too many messages, wait a minute")
+    try:
+        if message_id is None:
+            messages = await answer(app, client, session_id, message, region)
+        else:
+            # A retry with the same key gets the first answer; Rasa hears the message once.
+            produce = lambda: answer(app, client, session_id, message, region)  # noqa: E731
+            messages, _replayed = await app["idempotency"].run(session_id, message_id, message, produce)
+    except RateLimited as exc:
+        # The wait is in the body too: a page on another site cannot read every header.
+        response = json_error(429, "too many messages, wait a minute", retry_after=exc.seconds)
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response
+    except KeyConflict as exc:
+        return json_error(409, str(exc))
+    return web.json_response({"session_id": session_id, "messages": messages})
+
+
+async def answer(
+    app: web.Application, client: str, session_id: str, message: str, region: str | None
+) -> list[dict[str, Any]]:
+    """The bot's messages for one resident message: rate limits, Rasa (or degraded), 112 first."""
+    for limiter, who in ((app["ip_limiter"], client), (app["session_limiter"], session_id)):
+        if not limiter.allow(who):
+            raise RateLimited(limiter.retry_after(who))
 
     replies: Replies = app["replies"]
     found = find_danger(message)  # once per message: it is the costliest check here
@@ -194,13 +233,14 @@ async def chat(request: web.Request) -> web.Response:
         messages = as_messages(replies.emergency(found.kind, found.risk, region)) + messages
     if not messages:
         messages = [{"text": replies.safe_default}]
-    return web.json_response({"session_id": session_id, "messages": messages})
+    return messages
 
 
 def setup(app: web.Application) -> None:
     settings = app["settings"]
     app["ip_limiter"] = RateLimiter(settings.ip_rate_per_min)
     app["session_limiter"] = RateLimiter(settings.session_rate_per_min)
+    app["idempotency"] = IdempotencyCache()
     app["rasa_router"] = ReplicaRouter(settings.rasa_urls, settings.conversation_ttl_s)
     app["rasa_slots"] = ReplicaSlots(settings.rasa_urls, settings.rasa_concurrency, settings.rasa_timeout)
     app.router.add_post("/api/v1/chat", chat)

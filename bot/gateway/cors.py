@@ -27,6 +27,9 @@ PUBLIC_API_PREFIXES = (
 ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = "Content-Type"
 PREFLIGHT_MAX_AGE = "600"
+# A 429 carries Retry-After; the widget on another site may read it.
+EXPOSE_HEADERS = "Retry-After"
+REFUSED = "this site may not use the Noodwijzer API; see /embed"
 
 
 def is_public_api(path: str) -> bool:
@@ -56,6 +59,7 @@ def _add_vary(response: web.StreamResponse) -> None:
 
 def _allow(response: web.StreamResponse, origin: str) -> web.StreamResponse:
     response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
     _add_vary(response)
     return response
 
@@ -76,9 +80,13 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
 
     if not allowed:
-        # No CORS headers, so the browser refuses; refusing here as well means a
-        # foreign page cannot make the bot work for it through a "simple" request.
-        response = json_error(403, "this site may not use the Noodwijzer API; see /embed")
+        # Refused here, before any handler, so a foreign page cannot make the bot
+        # work for it through a "simple" request. A GET refusal is readable: the
+        # widget must tell "this site is not allowed" from "no connection"
+        # (issue 21); it reveals nothing but the refusal itself.
+        response = json_error(403, REFUSED, code="origin_not_allowed")
+        if request.method == "GET":
+            return _allow(response, origin)
         _add_vary(response)
         return response
     if preflight:

@@ -23,7 +23,7 @@ from aiohttp import web
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.core.knowledge import ROOT
-from bot.core.regions import is_region_code
+from bot.core.regions import get_region, is_region_code, national_channels
 from bot.gateway.errors import json_error
 from bot.settings import Settings
 from bot.texts.jinja import html_environment
@@ -291,7 +291,24 @@ class EmbedConfig:
             "greeting": entry["greeting"],
             "starters": entry["starters"],
             "ui": entry["ui"],
+            "safety": safety_links(code),
         }
+
+
+def safety_links(code: str | None) -> dict[str, Any]:
+    """Where to look when the chat cannot be reached (issue 21): crisis.nl and the
+    region's verified alert site and broadcaster, from data/knowledge. The widget
+    keeps the last copy it got, so its failure card can show them with no server."""
+    links: dict[str, Any] = {"crisis_url": national_channels()["crisis_nl"]["url"]}
+    region = get_region(code) if code else None
+    if region:
+        links.update(
+            region_name=region["name"],
+            alert_site=region["alert_site"],
+            radio=region["radio"]["name"],
+            fm=region["radio"]["fm"],
+        )
+    return links
 
 
 def load_embed_config(path: Path = EMBED_FILE, extra_origins: str | None = None) -> EmbedConfig:

@@ -98,9 +98,32 @@ def test_configured_region_overrides_and_keeps_default_ui():
 def test_public_config_has_no_origin_list():
     cfg = load_embed_config(extra_origins="")
     for code in (None, "VR17", "VR19", "VR01"):
-        text = json.dumps(cfg.public(code))
+        public = cfg.public(code)
+        public.pop("safety")  # the region's alert site may share its host name with an allowed origin
+        text = json.dumps(public)
         assert "allowed_origins" not in text
         assert "zeelandveilig" not in text
+
+
+def test_public_config_has_the_safety_links_from_the_knowledge_data():
+    cfg = load_embed_config(extra_origins="")
+    assert cfg.public(None)["safety"] == {"crisis_url": "https://crisis.nl"}
+    zeeland = cfg.public("VR19")["safety"]
+    assert zeeland == {
+        "crisis_url": "https://crisis.nl",
+        "region_name": "Zeeland",
+        "alert_site": "https://www.zeelandveilig.nl",
+        "radio": "Omroep Zeeland",
+        "fm": "87.9",
+    }
+    # Only verified facts: a region without a verified alert site gets none.
+    assert cfg.public("VR01")["safety"]["alert_site"] is None
+
+
+def test_widget_has_its_own_112_and_crisis_nl_for_when_nothing_loaded():
+    assert "'Bel 112 bij direct gevaar'" in WIDGET_JS
+    assert "'https://crisis.nl'" in WIDGET_JS
+    assert RAW["defaults"]["ui"]["call_112"] == "Bel 112 bij direct gevaar"
 
 
 @pytest.mark.parametrize(
@@ -204,6 +227,17 @@ def test_widget_uses_only_configured_ui_words():
     assert defined <= used, f"unused ui words in regions.yml: {defined - used}"
 
 
+# docs/widget.md, "Size and speed": what a resident's phone downloads, defaults filled in.
+SIZE_BUDGET_BYTES = 32_768
+SIZE_BUDGET_GZIP_BYTES = 10_240
+
+
+def test_widget_stays_within_its_size_budget():
+    asset = widget.build_widget_asset(load_embed_config(extra_origins=""))
+    assert len(asset.body) <= SIZE_BUDGET_BYTES, len(asset.body)
+    assert len(asset.gzipped) <= SIZE_BUDGET_GZIP_BYTES, len(asset.gzipped)
+
+
 def test_widget_never_parses_data_as_html():
     code = re.sub(r"/\*.*?\*/", "", WIDGET_JS, flags=re.S)
     for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
@@ -280,6 +314,22 @@ async def test_allowed_origin_can_read_errors_and_answers(client):
     assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == ZEELAND
     resp = await client.get("/api/v1/chat?region=VR19", headers={"Origin": ZEELAND})  # wrong method, raised by router
     assert resp.status == 405 and resp.headers["Access-Control-Allow-Origin"] == ZEELAND
+
+
+async def test_refused_get_is_readable_so_the_widget_can_tell_it_from_no_connection(client):
+    resp = await client.get("/api/v1/widget-config?region=VR19", headers={"Origin": "https://evil.example"})
+    assert resp.status == 403
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://evil.example"
+    body = await resp.json()
+    assert body["code"] == "origin_not_allowed" and "/embed" in body["error"]
+    assert "greeting" not in body and "ui" not in body  # the refusal, nothing of the config
+
+
+async def test_retry_after_is_readable_from_another_site(client):
+    resp = await client.post(
+        "/api/v1/chat?region=VR19", data="{not json", headers={"Origin": ZEELAND, "Content-Type": "application/json"}
+    )
+    assert "Retry-After" in resp.headers["Access-Control-Expose-Headers"]
 
 
 async def test_foreign_origin_is_refused_before_the_bot_runs(client):

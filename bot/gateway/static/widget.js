@@ -30,6 +30,13 @@
   var BASE = new URL(script.src, location.href).href.replace(/\/widget\.js(?:[?#].*)?$/, '');
   var BASE_ORIGIN = new URL(BASE).origin;
   var REGION = REGION_RE.test(script.dataset.region || '') ? script.dataset.region : null;
+  // A data-region that is no region is a broken embed: show the safety card, do not chat.
+  var BAD_REGION = script.hasAttribute('data-region') && !REGION;
+  var QUERY = REGION ? '?region=' + REGION : '';
+  var TIMEOUT_MS = 20000;  // the gateway answers within ~16 s, also when Rasa is slow
+  // The safety card must work with no server and no config at all.
+  var SOS_CALL = 'Bel 112 bij direct gevaar';
+  var SOS_URL = 'https://crisis.nl';
   var POSITION = script.dataset.position === 'left' ? 'left' : 'right';
   var OPEN_ON_LOAD = script.hasAttribute('data-open') && script.dataset.open !== 'false';
 
@@ -69,10 +76,12 @@
     '.typing span:nth-child(2){animation-delay:.15s}.typing span:nth-child(3){animation-delay:.3s}',
     '@keyframes nw-b{0%,80%,100%{opacity:.25}40%{opacity:1}}',
     '@media (prefers-reduced-motion:reduce){.typing span{animation:none}}',
-    '.error{margin:0 .8em .5em;padding:.5em .8em;border:2px solid var(--nw-danger);border-radius:8px}',
-    '.error p{margin:0 0 .4em}',
+    '.card{max-height:60%;overflow-y:auto;margin:0 .8em .5em;padding:.5em .8em;border:3px solid var(--nw-danger);border-radius:8px}',
+    '.card p{margin:0 0 .4em}',
+    '.card .call{display:inline-block;padding:.2em .6em;border-radius:8px;background:var(--nw-danger);color:var(--nw-on-danger);font-weight:700;font-size:1.2em;text-decoration:none}',
+    '.note{align-self:center;font-style:italic}',
     '.replies{display:flex;flex-wrap:wrap;gap:.4em;padding:0 .8em .5em}',
-    '.replies button,.error button{min-height:44px;padding:.3em .8em;border:2px solid var(--nw-primary);border-radius:999px;background:var(--nw-surface);color:var(--nw-primary);cursor:pointer;text-align:left}',
+    '.replies button,.card button{min-height:44px;padding:.3em .8em;border:2px solid var(--nw-primary);border-radius:999px;background:var(--nw-surface);color:var(--nw-primary);cursor:pointer;text-align:left}',
     'form{display:flex;gap:.4em;padding:.6em .8em;border-top:1px solid var(--nw-on-surface)}',
     'input{flex:1;min-width:0;min-height:44px;padding:.4em .6em;border:2px solid var(--nw-on-surface);border-radius:8px;background:var(--nw-surface)}',
     'input::placeholder{color:var(--nw-on-surface);opacity:.75}',
@@ -162,8 +171,10 @@
       this.applyConfig(this.cachedConfig() || DEFAULTS);
       this.state.log.forEach(function (m) { self.renderMessage(m); });
       this.renderReplies(this.state.replies || []);
-      this.configReady = this.fetchConfig();
-      this.configReady.then(function () { self.fetchNotice(); });
+      this.failure = null;  // null, 'offline', 'busy' or 'refused'
+      this.attempt = 0;
+      this.configReady = BAD_REGION ? Promise.resolve(this.refuse('data-region="' + script.dataset.region + '" is geen VR01..VR25')) : this.fetchConfig();
+      this.configReady.then(function () { if (!self.failure) self.fetchNotice(); });
       if (this.state.open || OPEN_ON_LOAD) this.open(false);
       mark('noodwijzer:rendered');
     }
@@ -196,9 +207,9 @@
         h('span', { 'aria-hidden': 'true' }), h('span', { 'aria-hidden': 'true' }), h('span', { 'aria-hidden': 'true' })
       ]);
       r.status = h('div', { class: 'sr', role: 'status' }, [r.typingText]);
-      r.errorText = h('p');
       r.retry = h('button', { type: 'button' });
-      r.error = h('div', { class: 'error', role: 'alert', hidden: true }, [r.errorText, r.retry]);
+      // Always in the page, so a screen reader hears the card when it is filled in.
+      r.alert = h('div', { role: 'alert' });
       r.replies = h('div', { class: 'replies', role: 'group' });
       r.inputLabel = h('label', { for: 'nw-input', class: 'sr' });
       r.input = h('input', { id: 'nw-input', type: 'text', maxlength: String(MAX_MESSAGE), autocomplete: 'off', enterkeyhint: 'send' });
@@ -206,7 +217,7 @@
       r.form = h('form', {}, [r.inputLabel, r.input, r.send]);
       r.panel = h('section', { id: 'nw-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'nw-title', hidden: true }, [
         h('div', { class: 'head' }, [r.logo, h('div', { class: 'titles' }, [r.title, r.sub]), r.close]),
-        r.notice, r.log, r.status, r.error, r.replies, r.form
+        r.notice, r.log, r.status, r.alert, r.replies, r.form
       ]);
       r.wrap = h('div', { class: 'nw ' + POSITION }, [r.launcher, r.panel]);
       this.root.appendChild(r.wrap);
@@ -225,7 +236,7 @@
       });
       r.retry.addEventListener('click', function () {
         r.input.focus();
-        if (self.pending) self.request(self.pending);
+        self.retryNow();
       });
     }
 
@@ -263,16 +274,36 @@
       }
     }
 
-    fetchConfig() {
+    // probe: asked again after a failure; must reach the server, not the HTTP cache.
+    fetchConfig(probe) {
       var self = this;
-      var query = REGION ? '?region=' + REGION : '';
-      return fetch(BASE + '/api/v1/widget-config' + query, { credentials: 'omit', referrerPolicy: 'no-referrer' })
-        .then(function (res) { if (!res.ok) throw new Error('config ' + res.status); return res.json(); })
-        .then(function (cfg) {
-          self.applyConfig(cfg);
-          try { sessionStorage.setItem(STORE_KEY + ':cfg:' + REGION, JSON.stringify(cfg)); } catch (e) { /* optional */ }
+      return fetch(BASE + '/api/v1/widget-config' + QUERY, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: probe ? 'no-store' : 'default' })
+        .then(function (res) {
+          return res.json().then(function (cfg) {
+            // Only a readable refusal means "not allowed"; anything else may be the network.
+            if (res.status === 403 && cfg.code === 'origin_not_allowed') {
+              return self.refuse('dit adres (' + location.origin + ') staat niet in allowed_origins van ' + (REGION || 'defaults'));
+            }
+            if (!res.ok) throw res.status;
+            self.applyConfig(cfg);
+            try { sessionStorage.setItem(STORE_KEY + ':cfg:' + REGION, JSON.stringify(cfg)); } catch (e) { /* optional */ }
+            self.recovered();
+          });
         })
-        .catch(function () { /* the national defaults in this file still work */ });
+        .catch(function () {
+          // The national defaults in this file still work; the card shows when the panel opens.
+          self.failure = self.failure || 'offline';
+          if (probe) self.fail('offline');
+        });
+    }
+
+    // This site may not use the Noodwijzer: no chat, only the safety card, and one line for its developers.
+    refuse(why) {
+      this.failure = 'refused';
+      this.refs.form.hidden = true;
+      this.refs.replies.hidden = true;
+      console.warn('Noodwijzer: ' + why + '. De widget toont alleen 112 en crisis.nl. Zie ' + BASE + '/embed');
+      if (this.state.open) this.showCard();
     }
 
     fetchNotice() {
@@ -301,6 +332,7 @@
     }
 
     open(moveFocus) {
+      var self = this;
       var r = this.refs;
       r.panel.hidden = false;
       r.wrap.classList.add('open');
@@ -308,17 +340,19 @@
       this.state.open = true;
       if (!this.state.log.length) {
         // Greet in the region's words: wait for its config (it never rejects).
-        var self = this;
         this.configReady.then(function () {
-          if (self.state.log.length) return;
+          if (self.state.log.length || self.failure === 'refused') return;
           self.addMessage({ from: 'bot', text: self.cfg.greeting || DEFAULTS.greeting });
           self.setReplies(self.cfg.starters || DEFAULTS.starters || []);
         });
       }
       save(this.state);
       r.log.scrollTop = r.log.scrollHeight;
+      if (this.failure) {
+        this.configReady.then(function () { self.showCard(); if (self.failure !== 'refused') self.backoff(); });
+      }
       // Opening on page load must not steal focus from the page.
-      if (moveFocus) r.input.focus();
+      if (moveFocus) (this.failure === 'refused' ? r.close : r.input).focus();
     }
 
     close() {
@@ -402,11 +436,16 @@
       box.hidden = !buttons.length;
     }
 
+    // One key per message: a retry sends the same key and the gateway answers it once.
     send(message, shown) {
-      this.refs.error.hidden = true;
-      this.addMessage({ from: 'user', text: shown });
-      this.setReplies([]);
-      this.request(message);
+      if (this.failure === 'refused') return;
+      var p = this.pending;
+      if (!p || p.message !== message) {
+        this.pending = { message: message, shown: shown, id: newSessionId() };
+        this.addMessage({ from: 'user', text: shown });
+        this.setReplies([]);
+      }
+      this.request();
     }
 
     setBusy(busy) {
@@ -419,34 +458,42 @@
       r.log.scrollTop = r.log.scrollHeight;
     }
 
-    request(message) {
+    request() {
       var self = this;
       var r = this.refs;
-      this.pending = message;
-      r.error.hidden = true;
+      var p = this.pending;
+      clearTimeout(this.timer);
       this.setBusy(true);
-      var body = { session_id: this.state.sid, message: message };
+      var body = { session_id: this.state.sid, message: p.message, message_id: p.id };
       if (REGION) body.region = REGION;
+      var abort = new AbortController();
+      var timeout = setTimeout(function () { abort.abort(); }, TIMEOUT_MS);
       // The region is in the URL too: CORS preflights carry no body.
-      var query = REGION ? '?region=' + REGION : '';
-      fetch(BASE + '/api/v1/chat' + query, {
+      fetch(BASE + '/api/v1/chat' + QUERY, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(body),
-        credentials: 'omit', referrerPolicy: 'no-referrer'
+        credentials: 'omit', referrerPolicy: 'no-referrer', signal: abort.signal
       }).then(function (res) {
-        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-          return { rejected: true };
+        if (res.status === 429) {
+          return res.json().catch(function () { return {}; }).then(function (d) {
+            throw { wait: Math.min(600, Math.max(1, parseInt(d.retry_after || res.headers.get('Retry-After'), 10) || 30)) };
+          });
         }
-        if (!res.ok) throw new Error('chat ' + res.status);
+        if (res.status >= 400 && res.status < 500 && res.status !== 408) return { rejected: true };
+        if (!res.ok) throw res.status;
         return res.json();
       }).then(function (data) {
+        clearTimeout(timeout);
         self.pending = null;
         self.setBusy(false);
         if (data.rejected) {
-          self.showError(self.ui.bad_request, false);
+          r.alert.textContent = '';
+          r.alert.appendChild(h('p', { class: 'card', text: self.ui.bad_request }));
           return;
         }
+        if (r.input.value === p.message) r.input.value = '';
+        self.recovered();
         var buttons = [];
         var first = null;
         (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) {
@@ -460,18 +507,71 @@
         self.setReplies(buttons);
         // A long answer is read from its start, so show its start.
         if (first) r.log.scrollTop = Math.min(r.log.scrollTop, first.offsetTop - r.log.offsetTop - 8);
-      }).catch(function () {
+      }).catch(function (err) {
+        clearTimeout(timeout);
         self.setBusy(false);
-        self.showError(self.ui.network_error, true);
+        // The typed text stays: back in the input, unless something new was typed.
+        if (!r.input.value && p.shown === p.message) r.input.value = p.message;
+        self.fail(err && err.wait ? 'busy' : 'offline', err && err.wait);
       });
     }
 
-    showError(text, canRetry) {
+    fail(kind, wait) {
+      this.failure = kind;
+      this.wait = wait;
+      this.showCard();
+      if (kind === 'busy') this.later(wait * 1000);
+      else this.backoff();
+    }
+
+    // Retries back off: 2, 4, 8, 16, 32, then every 60 seconds (plus up to 1 s, so not all at once).
+    backoff() {
+      this.later(Math.min(60000, 2000 * Math.pow(2, this.attempt++)));
+    }
+
+    later(ms) {
+      var self = this;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(function () { self.retryNow(); }, ms + Math.random() * 1000);
+    }
+
+    retryNow() {
+      clearTimeout(this.timer);
+      if (this.busy || this.failure === 'refused') return;
+      if (this.pending) this.request();
+      else if (this.state.open) this.fetchConfig(true);
+    }
+
+    recovered() {
       var r = this.refs;
-      r.errorText.textContent = text;
-      r.retry.hidden = !canRetry;
-      if (!canRetry) this.pending = null;
-      r.error.hidden = false;
+      if (this.failure !== 'refused') r.alert.textContent = '';
+      if (this.failure !== 'offline' && this.failure !== 'busy') return;
+      this.failure = null;
+      this.attempt = 0;
+      clearTimeout(this.timer);
+      r.log.appendChild(h('p', { class: 'msg note', text: this.ui.back_online }));
+    }
+
+    // The safety card: what to do now, with or without the server.
+    showCard() {
+      var self = this;
+      var ui = this.ui;
+      var safe = Object.assign({}, DEFAULTS.safety, this.cfg.safety);
+      var kind = this.failure;
+      function line(label, url) {
+        return h('p', {}, [document.createTextNode(label + ' '), self.link(url, url.replace(/^https:\/\/(www\.)?/, '').replace(/\/$/, ''))]);
+      }
+      var card = h('div', { class: 'card' }, [
+        h('p', { text: kind === 'refused' ? ui.refused : kind === 'busy' ? String(ui.busy).replace('{n}', this.wait) : ui.network_error }),
+        kind !== 'refused' && this.pending ? h('p', { text: ui.not_sent }) : null,
+        h('p', {}, [h('a', { class: 'call', href: 'tel:112', text: ui.call_112 || SOS_CALL })]),
+        line(ui.crisis || '', /^https:\/\//.test(safe.crisis_url) ? safe.crisis_url : SOS_URL),
+        safe.alert_site && safeHref(safe.alert_site) ? line(String(ui.alert_site).replace('{regio}', safe.region_name), safe.alert_site) : null,
+        safe.radio ? h('p', { text: ui.radio + ' ' + safe.radio + (safe.fm ? ', FM ' + safe.fm : '') }) : null,
+        kind !== 'refused' ? this.refs.retry : null
+      ]);
+      this.refs.alert.textContent = '';
+      this.refs.alert.appendChild(card);
     }
   }
 
