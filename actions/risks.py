@@ -56,8 +56,25 @@ def _advise(dispatcher: CollectingDispatcher, key: str, phase: str) -> List[Even
     return [SlotSet("risk", key), SlotSet("phase", phase)]
 
 
-def _menu(dispatcher: CollectingDispatcher) -> List[EventType]:
-    dispatcher.utter_message(response="utter_risk_menu", risks=risks.list_risks())
+def risk_candidates(tracker: Tracker) -> List[str]:
+    """2-3 equally likely risks the NLU found (bot_rasa/understanding.py marks them `candidate`)."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    keys = [
+        e.get("value") for e in entities if isinstance(e, dict) and e.get("entity") == "risk" and e.get("candidate")
+    ]
+    return [k for k in dict.fromkeys(keys) if risks.is_risk_key(k)]
+
+
+def _choice(dispatcher: CollectingDispatcher, keys: List[str]) -> List[EventType]:
+    """ "Bedoel je storm of hitte?" with a button per risk (issue 14)."""
+    options = [{"key": key, "title": risks.get_risk(key)["title"]} for key in keys]  # type: ignore[index]
+    dispatcher.utter_message(response="utter_risk_choice", options=options)
+    return [SlotSet("risk", None), SlotSet("phase", None)]
+
+
+def _menu(dispatcher: CollectingDispatcher, group: Optional[str] = None) -> List[EventType]:
+    """The risk menu: groups first, then the risks of the chosen group (templates/utter_risk_menu.j2)."""
+    dispatcher.utter_message(response="utter_risk_menu", risks=risks.list_risks(), group=group)
     # Forget an unrecognised entity value so "en daarna?" cannot act on it.
     return [SlotSet("risk", None), SlotSet("phase", None)]
 
@@ -69,6 +86,12 @@ class ActionRiskAdvice(Action):  # type: ignore[misc]  # rasa_sdk has no py.type
         return "action_risk_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        groups = [g for g in _entity_values(tracker, "risk_group") if isinstance(g, str)]
+        if groups:
+            return _menu(dispatcher, groups[0])
+        candidates = risk_candidates(tracker)
+        if len(candidates) > 1:
+            return _choice(dispatcher, candidates)
         key = risk_from_message(tracker)
         if key is None:
             return _menu(dispatcher)

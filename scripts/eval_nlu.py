@@ -102,7 +102,8 @@ def http_parser(base_url: str, timeout: float = 30.0) -> Parser:
             method="POST",
         )
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read().decode("utf-8"))
+            parsed: dict[str, Any] = json.loads(resp.read().decode("utf-8"))
+            return parsed
 
     return parse
 
@@ -298,3 +299,251 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- end to end: the first reply through gateway -> Rasa -> actions -> NLG (issue 14) --------------
+
+E2E_SECTION_START = "<!-- e2e-eval:start (scripts/nlu_report.py) -->"
+E2E_SECTION_END = "<!-- e2e-eval:end -->"
+E2E_TARGET_OVERALL = 0.97
+E2E_TARGET_OUT_OF_SCOPE = 0.95
+E2E_TARGET_FALSE_ALARMS = 0.02
+_RISK_PAYLOAD = re.compile(r'"risk"\s*:\s*"([a-z_]+)"')
+
+
+@dataclass
+class BlindExample:
+    text: str
+    intent: str
+    risk: str | None
+    lang: str = "nl"
+    kind: str = ""
+    first_112: bool = False
+    relabelled_from: str | None = None
+
+
+def load_blind(path: Path, relabel: dict[str, str] | None = None) -> list[BlindExample]:
+    """tests/nlu/blind_heldout*.yml: {messages: [{text, intent, risk, lang, kind, first_112}]}.
+
+    `relabel` maps a message text to a corrected intent (documented in docs/nlu.md).
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples = []
+    for item in data.get("messages") or []:
+        intent = str(item.get("intent"))
+        new = (relabel or {}).get(str(item["text"]))
+        examples.append(
+            BlindExample(
+                text=str(item["text"]),
+                intent=new or intent,
+                risk=item.get("risk"),
+                lang=str(item.get("lang") or "nl"),
+                kind=str(item.get("kind") or ""),
+                first_112=bool(item.get("first_112")) if not new else new == "emergency",
+                relabelled_from=intent if new and new != intent else None,
+            )
+        )
+    return examples
+
+
+def _english_titles() -> dict[str, str]:
+    data = yaml.safe_load((ROOT / "data" / "knowledge" / "english.yml").read_text(encoding="utf-8"))
+    return {entry["title"].lower(): key for key, entry in (data.get("risks") or {}).items()}
+
+
+def classify_reply(messages: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """What the first reply is: (kind, risk key or None).
+
+    kinds: emergency, risk, choice, menu, kit, out_of_scope, numbers, english_risk,
+    english_general, english_kit, fallback, other.
+    """
+    if not messages:
+        return "other", None
+    first = (messages[0].get("text") or "").strip()
+    lowered = first.lower()
+    payloads = [b.get("payload", "") for m in messages for b in m.get("buttons") or []]
+    if lowered.startswith(("bel 112", "call 112")):
+        return "emergency", None
+    if lowered.startswith("daar kan ik je helaas niet mee helpen"):
+        return "out_of_scope", None
+    if lowered.startswith("geen spoed? dan bel je"):
+        return "numbers", None
+    if "/start_kit_plan" in payloads or lowered.startswith(("dit hoort in elk noodpakket", "ik maak een noodpakket")):
+        return "kit", None
+    if any(p.startswith("/ask_phase") for p in payloads):
+        keys = [m.group(1) for p in payloads if (m := _RISK_PAYLOAD.search(p))]
+        return "risk", keys[0] if keys else None
+    if lowered.startswith(("bedoel je", "over welk risico gaat het")):
+        return "choice", None
+    if lowered.startswith("over welk risico") or any("risk_group" in p for p in payloads):
+        return "menu", None
+    if lowered.startswith("sorry, dat begreep ik niet"):
+        return "fallback", None
+    if lowered.startswith("an emergency kit"):
+        return "english_kit", None
+    if lowered.startswith("hello! i am a dutch assistant"):
+        return "english_general", None
+    head = first.split(":", 1)[0].strip().lower()
+    if first.split("\n", 1)[0].endswith(": what to do.") and head in _english_titles():
+        return "english_risk", _english_titles()[head]
+    if lowered.startswith(("hallo", "hoi")):
+        return "greet", None
+    return "other", None
+
+
+def is_right(example: BlindExample, kind: str, risk: str | None) -> bool:
+    """The issue's rule for a right first reply."""
+    if example.intent == "emergency" or example.first_112:
+        return kind == "emergency"
+    if example.lang == "en":
+        if example.intent == "ask_risk" and example.risk:
+            return kind == "english_risk" and risk == example.risk
+        if example.intent == "ask_kit":
+            return kind in ("english_kit", "kit")
+        return kind in ("english_general", "english_kit", "english_risk")
+    if example.intent in ("ask_risk", "ask_phase"):
+        if example.risk:
+            return kind == "risk" and risk == example.risk
+        return kind in ("risk", "menu", "choice")
+    if example.intent == "ask_kit":
+        return kind == "kit"
+    if example.intent == "out_of_scope":
+        return kind == "out_of_scope"
+    if example.intent == "ask_emergency_numbers":
+        return kind == "numbers"
+    return kind not in ("emergency", "fallback", "other")
+
+
+Row = tuple[BlindExample, str, "str | None", bool]  # example, reply kind, reply risk, right
+
+
+@dataclass
+class E2EResult:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, example: BlindExample, kind: str, risk: str | None) -> None:
+        self.rows.append((example, kind, risk, is_right(example, kind, risk)))
+
+    def _rate(self, rows: list[Row]) -> tuple[int, int]:
+        return sum(1 for r in rows if r[3]), len(rows)
+
+    @property
+    def overall(self) -> float:
+        right, total = self._rate(self.rows)
+        return right / total if total else 0.0
+
+    def by(self, label: Callable[[BlindExample], str]) -> dict[str, tuple[int, int]]:
+        groups: dict[str, list[Row]] = {}
+        for row in self.rows:
+            groups.setdefault(label(row[0]), []).append(row)
+        return {name: self._rate(rows) for name, rows in sorted(groups.items())}
+
+    @property
+    def emergencies(self) -> tuple[int, int]:
+        rows = [r for r in self.rows if r[0].intent == "emergency" or r[0].first_112]
+        return sum(1 for r in rows if r[1] == "emergency"), len(rows)
+
+    @property
+    def false_alarms(self) -> tuple[int, int]:
+        rows = [r for r in self.rows if not (r[0].intent == "emergency" or r[0].first_112)]
+        return sum(1 for r in rows if r[1] == "emergency"), len(rows)
+
+    @property
+    def out_of_scope(self) -> tuple[int, int]:
+        return self._rate([r for r in self.rows if r[0].intent == "out_of_scope"])
+
+    @property
+    def english_dutch_112(self) -> int:
+        """English messages without danger that got a Dutch "Bel 112" first line."""
+        return sum(
+            1
+            for r in self.rows
+            if r[0].lang == "en" and not (r[0].intent == "emergency" or r[0].first_112) and r[1] == "emergency"
+        )
+
+    def confusion(self) -> dict[tuple[str, str], int]:
+        """Expected risk -> what the first reply gave, for risk questions that were wrong."""
+        table: dict[tuple[str, str], int] = {}
+        for example, kind, risk, right in self.rows:
+            if example.intent in ("ask_risk", "ask_phase") and example.risk and not right:
+                got = risk if kind in ("risk", "english_risk") and risk else kind
+                table[(example.risk, got)] = table.get((example.risk, got), 0) + 1
+        return table
+
+
+def score_e2e(examples: Iterable[BlindExample], say: Callable[[str], list[dict[str, Any]]]) -> E2EResult:
+    """`say(text)` sends one message in a fresh conversation and returns the widget messages."""
+    result = E2EResult()
+    for example in examples:
+        kind, risk = classify_reply(say(example.text))
+        result.add(example, kind, risk)
+    return result
+
+
+def _pct(pair: tuple[int, int]) -> str:
+    right, total = pair
+    return f"{right}/{total} ({right / total:.3f})" if total else "-"
+
+
+def e2e_section(results: dict[str, E2EResult], source: str) -> str:
+    lines = [
+        E2E_SECTION_START,
+        "## End to end on the blind held-out sets (first reply)",
+        "",
+        f"Measured {dt.date.today().isoformat()} through {source}: every message in a fresh conversation, "
+        "`POST /api/v1/chat` (gateway -> Rasa -> actions -> NLG), first reply classified by "
+        "`scripts/eval_nlu.py` (`classify_reply`, `is_right`).",
+        "",
+        "| set | messages | right | emergencies with 112 first | false alarms | out of scope | English with Dutch 112 script |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        right = sum(1 for r in result.rows if r[3])
+        lines.append(
+            f"| `{name}` | {len(result.rows)} | {right} ({result.overall:.3f}) | {_pct(result.emergencies)} | "
+            f"{_pct(result.false_alarms)} | {_pct(result.out_of_scope)} | {result.english_dutch_112} |"
+        )
+    lines.append("")
+    for name, result in results.items():
+        lines += [f"### `{name}`", "", "| expected intent | right | | expected risk | right |", "|---|---|---|---|---|"]
+        intents = list(result.by(lambda e: e.intent if e.lang == "nl" else f"{e.intent} (en)").items())
+        risks_ = list(
+            result.by(
+                lambda e: (e.risk or "-") if e.intent in ("ask_risk", "ask_phase") else "(no risk question)"
+            ).items()
+        )
+        for i in range(max(len(intents), len(risks_))):
+            left = f"| {intents[i][0]} | {_pct(intents[i][1])} |" if i < len(intents) else "| | |"
+            right_ = f" | {risks_[i][0]} | {_pct(risks_[i][1])} |" if i < len(risks_) else " | | |"
+            lines.append(left + right_)
+        lines.append("")
+        kinds = result.by(lambda e: e.kind or "-")
+        lines.append("By kind of message: " + "; ".join(f"{k} {_pct(v)}" for k, v in kinds.items()) + ".")
+        lines.append("")
+        confusion = result.confusion()
+        if confusion:
+            lines.append(
+                "Risk confusion (expected -> got, wrong answers only): "
+                + "; ".join(f"{a} -> {b} ({n})" for (a, b), n in sorted(confusion.items()))
+                + "."
+            )
+            lines.append("")
+        misses = [r for r in result.rows if not r[3]]
+        if misses:
+            lines += ["Misses:", ""]
+            for example, kind, risk, _ in misses:
+                expected = example.intent + (f"/{example.risk}" if example.risk else "")
+                lines.append(f"- `{example.text}`: expected {expected}, got {kind}{'/' + risk if risk else ''}")
+            lines.append("")
+    lines.append(E2E_SECTION_END)
+    return "\n".join(lines) + "\n"
+
+
+def write_e2e_report(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# NLU evaluation\n\n"
+    pattern = re.compile(re.escape(E2E_SECTION_START) + r".*?" + re.escape(E2E_SECTION_END) + r"\n?", re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")

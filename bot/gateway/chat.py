@@ -22,6 +22,7 @@ from bot.core.safety import find_danger
 from bot.gateway.errors import json_error
 from bot.gateway.idempotency import IdempotencyCache, KeyConflict, valid_key
 from bot.gateway.routing import ReplicaRouter, ReplicaSlots
+from bot.gateway.safety_net import emergency_first, starts_with_112
 from bot.texts.render import Rendered, split_bubbles
 from bot.texts.replies import Replies
 
@@ -228,9 +229,9 @@ async def answer(
                 replies.render("utter_risk_advice", region=region, arguments=risk_arguments(key, "tijdens"))
             )
 
-    if found is not None and not (messages and messages[0]["text"].lower().startswith(EMERGENCY_PREFIX)):
-        # The same 112 answer the emergency action gives, with the kind of danger.
-        messages = as_messages(replies.emergency(found.kind, found.risk, region)) + messages
+    if found is not None and not starts_with_112(messages):
+        # The same 112 answer the emergency action gives, with the kind of danger (English for English).
+        messages = as_messages(emergency_first(replies, found, message, region)) + messages
     if not messages:
         messages = [{"text": replies.safe_default}]
     return messages

@@ -1,0 +1,358 @@
+"""The risk from the whole message, and the sentence-level decision (issue 14).
+
+Plain Python, no Rasa: bot_rasa/understanding.py calls `decide` after DIET and
+the entity extractors. Residents describe what they see ("de dijk lekt",
+"bruin water uit de kraan", "windkracht 10 verwacht"); the cues for that are
+data in data/knowledge/situations.yml, matched on simplemma lemmas with typo
+tolerance, next to the risk names in risks.yml. The safety net
+(bot.core.safety) decides acute danger, bot.core.language the language.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import simplemma
+from rapidfuzz.distance import OSA
+
+from bot.core import risks
+from bot.core.knowledge import load_yaml
+from bot.core.language import ENGLISH, detect_language
+from bot.core.safety import Danger, find_danger
+from bot.core.text import strip_accents
+
+SITUATIONS_FILE = "situations.yml"
+NAME_WEIGHT = 3  # a risk named in the message (risks.yml synonyms)
+DECISIVE = 2  # score a risk needs on its own
+STRONG = 4  # "!cue": a situation that beats a risk name ("rook boven de heide" is natuurbrand, not rook)
+MAX_GAP = 4  # other words allowed between the words of one cue
+MAX_CANDIDATES = 3
+
+# Intents the sentence-level decision may turn into ask_risk when the message
+# clearly describes a risk situation. Kit, region and the form's answers stay
+# as DIET says: "noodpakket voor een stroomstoring" is a kit question.
+OVERRIDABLE = frozenset({"ask_risk", "out_of_scope", "ask_capabilities", "greet", "bot_challenge", "nlu_fallback"})
+ENGLISH_INTENT = "english"
+# Below this DIET confidence FallbackClassifier would say "not understood"; a risk cue decides instead.
+LOW_CONFIDENCE = 0.5
+
+_HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z0-9])")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_TEMPERATURE = re.compile(r"(min|-|minus)?\s*(\d{1,2})(?:[.,]\d)?\s*(?:graden|graad|°|degrees|c\b)")
+# "min 15 vannacht", "boven de 35": temperatures without the word graden.
+_COLD = re.compile(r"\b(?:min|minus)\s*(\d{1,2})\b")
+_HOT = re.compile(r"\b(?:boven de|rond de|richting de|tegen de|ruim)\s*(\d{2})\b")
+
+
+# --- words ------------------------------------------------------------------------
+
+
+def tokens(text: str) -> list[str]:
+    """Lower case, no accents, hyphens inside words dropped ("e-bike" -> "ebike"), words only."""
+    text = strip_accents((text or "").lower())
+    text = _HYPHEN.sub("", text)
+    return _NON_WORD.sub(" ", text).split()
+
+
+@functools.lru_cache(maxsize=20000)
+def lemma(word: str, lang: str = "nl") -> str:
+    """simplemma's lemma, in the same form as tokens() ("aangevallen" -> "aanvallen")."""
+    return _NON_WORD.sub("", strip_accents(simplemma.lemmatize(word, lang=lang).lower())) or word
+
+
+@dataclass(frozen=True)
+class _Alt:
+    kind: str  # "word" | "prefix" | "suffix"
+    forms: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Cue:
+    text: str
+    elements: tuple[tuple[_Alt, ...], ...]
+    weight: int
+
+
+def _alternative(raw: str, lang: str) -> _Alt:
+    if raw.endswith("*"):
+        return _Alt("prefix", frozenset(tokens(raw[:-1])[:1]))
+    if raw.startswith("*"):
+        return _Alt("suffix", frozenset(tokens(raw[1:])[:1]))
+    words = tokens(raw)
+    word = words[0] if words else raw
+    return _Alt("word", frozenset({word, lemma(word, lang)}))
+
+
+def _compile_cue(raw: str, lang: str) -> _Cue:
+    weight = DECISIVE
+    text = str(raw).strip()
+    if text.startswith("~"):
+        weight, text = 1, text[1:].strip()
+    elif text.startswith("!"):
+        weight, text = STRONG, text[1:].strip()
+    elements = []
+    for part in text.split():
+        alts = tuple(_alternative(a, lang) for a in part.split("|") if a.strip("*"))
+        if alts:
+            elements.append(alts)
+    if not elements:
+        raise ValueError(f"situations.yml: empty cue {raw!r}")
+    return _Cue(text, tuple(elements), weight)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    cues: dict[str, dict[str, tuple[_Cue, ...]]]  # lang -> risk -> cues
+    vocabulary: dict[str, frozenset[str]]  # lang -> every cue word (typo targets)
+    question_cues: dict[str, tuple[_Cue, ...]]
+    hot_from: int
+    cold_to: int
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    data = load_yaml(SITUATIONS_FILE)
+    cues: dict[str, dict[str, tuple[_Cue, ...]]] = {"nl": {}, "en": {}}
+    vocabulary: dict[str, set[str]] = {"nl": set(), "en": set()}
+    for key, per_lang in (data.get("risks") or {}).items():
+        if not risks.is_risk_key(key):
+            raise ValueError(f"situations.yml: unknown risk {key!r}")
+        for lang in ("nl", "en"):
+            compiled = tuple(_compile_cue(c, lang) for c in (per_lang or {}).get(lang) or [])
+            cues[lang][key] = compiled
+            for cue in compiled:
+                for element in cue.elements:
+                    for alt in element:
+                        if alt.kind == "word":
+                            vocabulary[lang].update(alt.forms)
+    question = {
+        lang: tuple(_compile_cue(c, lang) for c in (data.get("question_cues") or {}).get(lang) or [])
+        for lang in ("nl", "en")
+    }
+    temperature = data.get("temperature") or {}
+    return _Tables(
+        cues=cues,
+        vocabulary={lang: frozenset(words) for lang, words in vocabulary.items()},
+        question_cues=question,
+        hot_from=int(temperature.get("hot_from", 28)),
+        cold_to=int(temperature.get("cold_to", 0)),
+    )
+
+
+def _max_typos(word: str) -> int:
+    return 2 if len(word) >= 8 else 1 if len(word) >= 5 else 0
+
+
+@functools.lru_cache(maxsize=20000)
+def _correct(word: str, lang: str) -> str:
+    """A misspelled word -> the closest cue word (same first letter), else the word itself."""
+    vocabulary = _tables().vocabulary[lang]
+    allowed = _max_typos(word)
+    if not allowed or word in vocabulary or word.isdigit() or simplemma.is_known(word, lang=lang):
+        return word
+    best, best_distance = word, allowed + 1
+    for candidate in vocabulary:
+        if candidate[0] != word[0] or abs(len(candidate) - len(word)) > allowed or len(candidate) < 5:
+            continue
+        distance = OSA.distance(word, candidate, score_cutoff=allowed)
+        if distance < best_distance:
+            best, best_distance = candidate, distance
+    return best
+
+
+def _forms(text: str, lang: str) -> list[frozenset[str]]:
+    result = []
+    for word in tokens(text):
+        fixed = _correct(word, lang)
+        result.append(frozenset({word, fixed, lemma(word, lang), lemma(fixed, lang)}))
+    return result
+
+
+def _alt_matches(alt: _Alt, forms: frozenset[str]) -> bool:
+    if alt.kind == "word":
+        return not alt.forms.isdisjoint(forms)
+    (part,) = alt.forms or {""}
+    if alt.kind == "prefix":
+        return any(f.startswith(part) for f in forms)
+    return any(f.endswith(part) and len(f) > len(part) for f in forms)
+
+
+def _cue_matches(cue: _Cue, forms: Sequence[frozenset[str]]) -> bool:
+    def from_position(index: int, start: int, end: int) -> bool:
+        if index == len(cue.elements):
+            return True
+        for pos in range(start, min(end, len(forms))):
+            here = any(_alt_matches(alt, forms[pos]) for alt in cue.elements[index])
+            if here and from_position(index + 1, pos + 1, pos + 2 + MAX_GAP):
+                return True
+        return False
+
+    return from_position(0, 0, len(forms))
+
+
+# --- the risk -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskGuess:
+    """Scores per risk, the risk when one is clear, or a few candidates to ask about."""
+
+    scores: dict[str, int] = field(default_factory=dict)
+    best: str | None = None
+    candidates: tuple[str, ...] = ()
+    hint: str | None = None  # a single weak hint: good enough when DIET also says ask_risk
+
+
+@functools.lru_cache(maxsize=1)
+def _name_pattern() -> tuple[dict[str, str], re.Pattern[str]]:
+    table = risks.synonyms()
+    names = sorted(table, key=len, reverse=True)
+    return table, re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(n) for n in names) + r")(?![a-z0-9])")
+
+
+def named_risks(text: str) -> list[str]:
+    """Risk keys whose name (risks.yml synonyms) occurs literally in the text, longest names first."""
+    table, pattern = _name_pattern()
+    norm = risks.normalize(text)
+    found: list[str] = []
+    # Longest first and without overlap: "natuurbrand" is not also "brand".
+    for match in pattern.finditer(norm):
+        key = table[match.group(1)]
+        if key not in found:
+            found.append(key)
+    typo = risks.match_risk(text) if not found else None
+    return found or ([typo] if typo else [])
+
+
+def _temperature_scores(text: str) -> dict[str, int]:
+    tables = _tables()
+    scores: dict[str, int] = {}
+    for match in _TEMPERATURE.finditer(strip_accents((text or "").lower())):
+        value = int(match.group(2)) * (-1 if match.group(1) else 1)
+        if value >= tables.hot_from:
+            scores["hitte"] = DECISIVE
+        elif value <= tables.cold_to:
+            scores["winterweer"] = DECISIVE
+    lowered = strip_accents((text or "").lower())
+    if _COLD.search(lowered):
+        scores["winterweer"] = DECISIVE
+    for match in _HOT.finditer(lowered):
+        if tables.hot_from <= int(match.group(1)) <= 50:
+            scores["hitte"] = DECISIVE
+    return scores
+
+
+def guess_risk(text: str, lang: str = "nl") -> RiskGuess:
+    """Which risk a message is about, from names, situation cues and temperatures."""
+    tables = _tables()
+    lang = lang if lang in tables.cues else "nl"
+    forms = _forms(text, lang)
+    scores: dict[str, int] = {}
+    for key, cues in tables.cues[lang].items():
+        score = sum(cue.weight for cue in cues if _cue_matches(cue, forms))
+        if score:
+            scores[key] = score
+    for key, value in _temperature_scores(text).items():
+        scores[key] = scores.get(key, 0) + value
+    if lang == "nl":
+        # A name and cues for the same risk often are the same words ("waterleiding"):
+        # the higher of the two counts, not both.
+        for key in named_risks(text):
+            scores[key] = max(scores.get(key, 0), NAME_WEIGHT)
+    return decide_scores(scores)
+
+
+def decide_scores(scores: dict[str, int]) -> RiskGuess:
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], risks.RISK_KEYS.index(item[0])))
+    if not ranked:
+        return RiskGuess(scores)
+    top = ranked[0][1]
+    tied = tuple(key for key, score in ranked if score == top)
+    if top >= DECISIVE and len(tied) == 1:
+        return RiskGuess(scores, best=tied[0])
+    if top >= DECISIVE:
+        return RiskGuess(scores, candidates=tied[:MAX_CANDIDATES] if len(tied) <= MAX_CANDIDATES else ())
+    # Only weak hints.
+    if len(tied) == 1:
+        return RiskGuess(scores, hint=tied[0])
+    return RiskGuess(scores, candidates=tied if len(tied) <= MAX_CANDIDATES else ())
+
+
+def is_question(text: str, lang: str = "nl") -> bool:
+    """A question or a preparation ("hoe lang", "tips", "wat moet ik doen bij")."""
+    if "?" in (text or ""):
+        return True
+    forms = _forms(text, lang)
+    return any(_cue_matches(cue, forms) for cue in _tables().question_cues.get(lang, ()))
+
+
+# --- the sentence-level decision ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: str
+    changed: bool  # False: DIET's intent stands
+    risk_keys: tuple[str, ...]  # one key, or 2-3 candidates to ask about; () = leave entities alone
+    language: str
+    danger: Danger | None
+
+
+def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), confidence: float = 1.0) -> Decision:
+    """The final intent and risk(s) for a message, given DIET's intent and the `risk` entities.
+
+    1. English (lingua) -> intent `english`; the English action answers (112 first for danger).
+    2. Acute danger (the safety net) -> `emergency`, whatever DIET said: recall first.
+    3. DIET `emergency` that the safety net does not confirm, in a message about a risk
+       situation -> `ask_risk`: DIET alone mistakes descriptions ("de dijk lekt") for
+       danger; DIET's emergency without any risk cue stands (recall first).
+    4. A clear risk situation where DIET said ask_risk, out_of_scope, greet... or was
+       unsure (confidence below LOW_CONFIDENCE) -> `ask_risk` with that risk; two or three
+       equally likely risks -> `ask_risk` with all of them (the action asks "Bedoel je ...?").
+    """
+    intent = intent or "nlu_fallback"
+    unsure = intent != "emergency" and confidence < LOW_CONFIDENCE
+    known = [k for k in entity_risks if risks.is_risk_key(k)]
+    language = detect_language(text)
+    danger = find_danger(text)
+    if language == ENGLISH:
+        guess = guess_risk(text, ENGLISH)
+        keys = (danger.risk,) if danger and danger.risk else _keys(guess)
+        return Decision(ENGLISH_INTENT, intent != ENGLISH_INTENT, keys, language, danger)
+    if danger is not None:
+        keys = (danger.risk,) if danger.risk else tuple(known[:1])
+        return Decision("emergency", intent != "emergency", keys, language, danger)
+
+    guess = guess_risk(text)
+    keys = _keys(guess)
+    if intent == "emergency":
+        if keys or known:
+            return Decision("ask_risk", True, keys or tuple(known[:1]), language, None)
+        return Decision(intent, False, (), language, None)
+    if intent in OVERRIDABLE or unsure:
+        chosen = guess.best or (guess.hint if intent == "ask_risk" or unsure else None)
+        if chosen:
+            return Decision("ask_risk", intent != "ask_risk", (chosen,), language, None)
+        narrow = intent == "ask_risk" or unsure or max(guess.scores.values()) >= DECISIVE
+        if guess.candidates and not known and narrow:
+            return Decision("ask_risk", intent != "ask_risk", guess.candidates, language, None)
+    return Decision(intent, False, (), language, None)
+
+
+def _keys(guess: RiskGuess) -> tuple[str, ...]:
+    if guess.best:
+        return (guess.best,)
+    if guess.candidates:
+        return guess.candidates
+    return (guess.hint,) if guess.hint else ()
+
+
+def entity_for(key: str, candidate: bool, extractor: str) -> dict[str, Any]:
+    """A `risk` entity as Rasa's parse output carries it (no span: it comes from the whole message)."""
+    entity: dict[str, Any] = {"entity": "risk", "value": key, "confidence_entity": 1.0, "extractor": extractor}
+    if candidate:
+        entity["candidate"] = True
+    return entity

@@ -1,0 +1,107 @@
+"""bot.core.understanding / language / english: the risk from the whole message (issue 14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import english, understanding
+from bot.core.language import detect_language
+from bot.core.risks import RISK_KEYS
+
+
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        # the issue's examples
+        ("windkracht 10 verwacht, tips?", "storm"),
+        ("internet en telefoon liggen eruit hoe bel ik hulp", "telecomstoring"),
+        ("ik zie een verdacht pakketje liggen, wat moet ik doen", "terrorisme"),
+        ("wat als nederland wordt aangevallen", "militaire_dreiging"),
+        ("tips bij een griepepidemie", "infectieziekte"),
+        ("hoe houd ik mijn huis warm als de stroom lang uitvalt", "stroomstoring"),
+        ("het wordt 38 graden hoe zorg ik voor mijn oma", "hitte"),
+        ("het waterbedrijf zegt dat we water moeten koken, hoe lang", "drinkwater"),
+        ("de dijk lekt", "overstroming"),
+        ("bruin water uit de kraan", "drinkwater"),
+        ("alle lichten in de straat zijn uit", "stroomstoring"),
+        ("het huis trilde", "aardbeving"),
+        # lemmas: one word for waait / woei / gewaaid
+        ("het waait heel hard", "storm"),
+        ("het woei enorm vannacht", "storm"),
+        ("er is veel gewaaid", "storm"),
+        # typos
+        ("de dijk lekt een beetje en het waterpeil stijgt", "overstroming"),
+        ("het is min 8 graden vannacht", "winterweer"),
+        ("jodiumtabeletten, wanneer slikken", "kernongeval"),
+    ],
+)
+def test_situation_gives_the_risk(text, risk):
+    assert understanding.guess_risk(text).best == risk
+
+
+def test_a_weak_hint_alone_offers_a_choice():
+    guess = understanding.guess_risk("code oranje")
+    assert guess.best is None
+    assert set(guess.candidates) == {"storm", "hitte", "winterweer"}
+
+
+def test_no_risk_in_everyday_text():
+    for text in ("wat kost een noodpakket", "hoi", "wat is het nummer van de politie", "hoe laat is het"):
+        guess = understanding.guess_risk(text)
+        assert guess.best is None, (text, guess)
+
+
+def test_cues_only_name_contract_keys():
+    tables = understanding._tables()
+    assert set(tables.cues["nl"]) <= set(RISK_KEYS)
+    assert set(tables.cues["nl"]) == set(RISK_KEYS), "every risk needs situation cues"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("windkracht 10 verwacht, tips?", "out_of_scope", "ask_risk"),
+        ("kind te water bij de haven", "ask_risk", "emergency"),
+        ("het waterbedrijf zegt dat we water moeten koken, hoe lang", "emergency", "ask_risk"),
+        ("what should I do during a power outage", "emergency", "english"),
+        ("wat kost een noodpakket voor een stroomstoring", "ask_kit", "ask_kit"),
+        ("wat is het nummer van de politie", "ask_emergency_numbers", "ask_emergency_numbers"),
+    ],
+)
+def test_decide(text, intent, expected):
+    assert understanding.decide(text, intent).intent == expected
+
+
+def test_decide_keeps_diet_without_a_situation():
+    decision = understanding.decide("hoe laat is het", "out_of_scope")
+    assert decision.intent == "out_of_scope" and not decision.changed and decision.risk_keys == ()
+
+
+def test_decide_english_carries_risk_and_danger():
+    advice = understanding.decide("what should I do during a power outage", "ask_risk")
+    assert advice.risk_keys == ("stroomstoring",) and advice.danger is None
+    danger = understanding.decide("help my house is on fire", "ask_risk")
+    assert danger.intent == "english" and danger.danger is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("what should I do during a power outage", "en"),
+        ("the dike is leaking", "en"),
+        ("stroom weg", "nl"),
+        ("code rood", "nl"),
+        ("tips hitte", "nl"),
+        ("help", "nl"),
+        ("black-out wat nu", "nl"),
+    ],
+)
+def test_language(text, lang):
+    assert detect_language(text) == lang
+
+
+def test_english_advice_for_every_risk():
+    for key in RISK_KEYS:
+        advice = english.advice(key)
+        assert advice and advice["title"] and len(advice["tips"]) >= 2, key
+    assert english.advice("nonsense") is None
