@@ -76,7 +76,10 @@
     '.typing span:nth-child(2){animation-delay:.15s}.typing span:nth-child(3){animation-delay:.3s}',
     '@keyframes nw-b{0%,80%,100%{opacity:.25}40%{opacity:1}}',
     '@media (prefers-reduced-motion:reduce){.typing span{animation:none}}',
-    '.card{max-height:60%;overflow-y:auto;margin:0 .8em .5em;padding:.5em .8em;border:3px solid var(--nw-danger);border-radius:8px}',
+    '.alert{flex:none;max-height:65%;overflow-y:auto}',
+    '.refused .log,.refused form,.refused .replies{display:none}',
+    '.refused .panel{height:auto}.refused .alert{flex:1;max-height:none;padding-top:.8em}',
+    '.card{margin:0 .8em .5em;padding:.5em .8em;border:3px solid var(--nw-danger);border-radius:8px}',
     '.card p{margin:0 0 .4em}',
     '.card .call{display:inline-block;padding:.2em .6em;border-radius:8px;background:var(--nw-danger);color:var(--nw-on-danger);font-weight:700;font-size:1.2em;text-decoration:none}',
     '.note{align-self:center;font-style:italic}',
@@ -209,7 +212,7 @@
       r.status = h('div', { class: 'sr', role: 'status' }, [r.typingText]);
       r.retry = h('button', { type: 'button' });
       // Always in the page, so a screen reader hears the card when it is filled in.
-      r.alert = h('div', { role: 'alert' });
+      r.alert = h('div', { class: 'alert', role: 'alert' });
       r.replies = h('div', { class: 'replies', role: 'group' });
       r.inputLabel = h('label', { for: 'nw-input', class: 'sr' });
       r.input = h('input', { id: 'nw-input', type: 'text', maxlength: String(MAX_MESSAGE), autocomplete: 'off', enterkeyhint: 'send' });
@@ -300,8 +303,7 @@
     // This site may not use the Noodwijzer: no chat, only the safety card, and one line for its developers.
     refuse(why) {
       this.failure = 'refused';
-      this.refs.form.hidden = true;
-      this.refs.replies.hidden = true;
+      this.refs.wrap.classList.add('refused');
       console.warn('Noodwijzer: ' + why + '. De widget toont alleen 112 en crisis.nl. Zie ' + BASE + '/embed');
       if (this.state.open) this.showCard();
     }
@@ -572,6 +574,7 @@
       ]);
       this.refs.alert.textContent = '';
       this.refs.alert.appendChild(card);
+      this.refs.log.scrollTop = this.refs.log.scrollHeight;
     }
   }
 
