@@ -17,6 +17,7 @@ config.yml:
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -29,6 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.core import language, understanding
 
 PROCESSOR = "SituationUnderstanding"
+logger = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -54,7 +56,10 @@ class SituationUnderstanding(GraphComponent):  # type: ignore[misc]  # rasa has 
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            apply_decision(message)
+            try:
+                apply_decision(message)
+            except Exception:  # never lose a message over this step: DIET's reading stands
+                logger.exception("SituationUnderstanding failed; keeping DIET's intent")
         return messages
 
 

@@ -336,7 +336,7 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         chosen = guess.best or (guess.hint if intent == "ask_risk" or unsure else None)
         if chosen:
             return Decision("ask_risk", intent != "ask_risk", (chosen,), language, None)
-        narrow = intent == "ask_risk" or unsure or max(guess.scores.values()) >= DECISIVE
+        narrow = intent == "ask_risk" or unsure or max(guess.scores.values(), default=0) >= DECISIVE
         if guess.candidates and not known and narrow:
             return Decision("ask_risk", intent != "ask_risk", guess.candidates, language, None)
     return Decision(intent, False, (), language, None)

@@ -105,3 +105,10 @@ def test_english_advice_for_every_risk():
         advice = english.advice(key)
         assert advice and advice["title"] and len(advice["tips"]) >= 2, key
     assert english.advice("nonsense") is None
+
+
+@pytest.mark.parametrize("intent", ["greet", "out_of_scope", "ask_kit", "nlu_fallback", None, "emergency", "ask_risk"])
+@pytest.mark.parametrize("text", ["hallo", "", "???", "code oranje", "de dijk lekt", "what now"])
+def test_decide_never_fails(text, intent):
+    for confidence in (0.0, 0.4, 1.0):
+        understanding.decide(text, intent, (), confidence)
