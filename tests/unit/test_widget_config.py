@@ -120,6 +120,30 @@ def test_public_config_has_the_safety_links_from_the_knowledge_data():
     assert cfg.public("VR01")["safety"]["alert_site"] is None
 
 
+CARD_WORDS = (
+    "network_error",
+    "busy",
+    "refused",
+    "not_sent",
+    "call_112",
+    "crisis",
+    "alert_site",
+    "radio",
+    "back_online",
+)
+
+
+def test_safety_card_words_are_short_b1_dutch():
+    from bot.texts import readability as rb
+
+    ui = RAW["defaults"]["ui"]
+    text = "\n".join(ui[key].replace("{n}", "30").replace("{regio}", "Zeeland") for key in CARD_WORDS)
+    assert rb.hard_sentences(text) == []
+    assert rb.words_per_sentence(text) <= 8  # a card, not a text: every line short
+    assert rb.flesch_douma(text) >= rb.MIN_FLESCH_DOUMA
+    assert "geen verbinding" not in text.lower()
+
+
 def test_widget_has_its_own_112_and_crisis_nl_for_when_nothing_loaded():
     assert "'Bel 112 bij direct gevaar'" in WIDGET_JS
     assert "'https://crisis.nl'" in WIDGET_JS
