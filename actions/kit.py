@@ -39,14 +39,15 @@ ANSWER_INTENTS = frozenset(
         "affirm",
         "deny",
         "ask_kit",
-        "start_kit_plan",
         "nlu_fallback",
         None,
     }
 )
-# A noodpakket question first gets the standard list; its button (start_kit_plan)
-# starts the form. Both start fresh.
-START_INTENTS = frozenset({"ask_kit", "start_kit_plan"})
+# Issue 17: a noodpakket question (outside the form) first gets the standard list
+# from action_kit_standard_list, which also keeps what the question already said in
+# the kit slots. The list's button (start_kit_plan, not an answer) starts the form,
+# which then asks only what is still missing.
+KIT_SLOTS = ("kit_household", "kit_budget", "kit_needs")
 UNCLEAR_RESPONSE = {"kit_household": "utter_kit_household_unclear", "kit_budget": "utter_kit_budget_unclear"}
 
 
@@ -95,21 +96,29 @@ def _fresh_start(tracker: Tracker) -> bool:
     Earlier answers no longer count, also when the form was still asking: the
     resident gets the first question again instead of a "not understood".
     """
-    return _intent(tracker) in START_INTENTS
+    return _intent(tracker) == "ask_kit"
 
 
-def _form_text(tracker: Tracker) -> str:
-    """The text the form reads: the latest message, or, after the button under the
-    standard list, the noodpakket question that showed the list. So "ik wil een
-    noodpakket voor 4 personen, 30 euro" keeps its answers across the list."""
-    if _intent(tracker) != "start_kit_plan":
-        return latest_text(tracker)
-    users = [event for event in tracker.events if event.get("event") == "user"]
-    if len(users) >= 2:
-        before = users[-2]
-        if ((before.get("parse_data") or {}).get("intent") or {}).get("name") == "ask_kit":
-            return str(before.get("text") or "")
-    return ""
+def read_request(text: str) -> Dict[Text, Any]:
+    """What a noodpakket question already says, as kit slot values (None = not said).
+
+    The same reading as a fresh start of the form: "ik wil een noodpakket voor 4
+    personen, 30 euro" fills household and budget, and the needs only when named."""
+    counts = household.parse_household(text)
+    if counts is not None:
+        try:
+            kit.parse_request({**counts, "budget_eur": 0})
+        except (kit.PlanInputError, TypeError):
+            counts = None
+    amount = household.parse_budget(text)
+    if amount is not None and not 0 <= amount <= kit.MAX_BUDGET_EUR:
+        amount = None
+    needs = household.parse_needs(text)
+    return {
+        "kit_household": counts,
+        "kit_budget": float(amount) if amount is not None else None,
+        "kit_needs": [n for n in kit.known_needs() if n in needs] if needs else None,
+    }
 
 
 def _earlier(tracker: Tracker, slot: str) -> Any:
@@ -138,7 +147,7 @@ class ValidateNoodpakketForm(FormValidationAction):  # type: ignore[misc]  # ras
             return {}
         previous = _earlier(tracker, "kit_household")
         parsed = household.parse_household(
-            _form_text(tracker),
+            latest_text(tracker),
             previous if isinstance(previous, dict) else None,
             asked=_requested(tracker) == "kit_household",
         )
@@ -152,7 +161,7 @@ class ValidateNoodpakketForm(FormValidationAction):  # type: ignore[misc]  # ras
         if not _answering(tracker):
             return {}
         asked = _requested(tracker) == "kit_budget"
-        text = _form_text(tracker)
+        text = latest_text(tracker)
         # A household answer given while we ask the budget is a correction, not an amount.
         previous = _earlier(tracker, "kit_household")
         if (
@@ -173,7 +182,7 @@ class ValidateNoodpakketForm(FormValidationAction):  # type: ignore[misc]  # ras
     ) -> Dict[Text, Any]:
         if not _answering(tracker):
             return {}
-        text = _form_text(tracker)
+        text = latest_text(tracker)
         asked = _requested(tracker) == "kit_needs"
         # "nee, drie kinderen" corrects the household; its "nee" does not answer this question.
         previous = _earlier(tracker, "kit_household")
@@ -218,6 +227,21 @@ class ValidateNoodpakketForm(FormValidationAction):  # type: ignore[misc]  # ras
         if not isinstance(value, list):
             return {"kit_needs": None}
         return {"kit_needs": [n for n in value if n in kit.known_needs()]}
+
+
+class ActionKitStandardList(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, so its classes are Any
+    """Issue 17: "Wat moet er in een noodpakket?" first gets the standard list
+    (utter_kit_standard_list, with a button that starts the form). The slots keep
+    what the question already said, so the form asks only what is missing; a
+    question that says nothing clears the answers of an earlier plan."""
+
+    def name(self) -> Text:
+        return "action_kit_standard_list"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_kit_standard_list")
+        values = read_request(latest_text(tracker))
+        return [SlotSet(slot, values[slot]) for slot in KIT_SLOTS]
 
 
 def plan_from_slots(tracker: Tracker) -> Optional[kit.Plan]:

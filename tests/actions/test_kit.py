@@ -10,7 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.kit import ActionKitPlan, ValidateNoodpakketForm
+from actions.kit import ActionKitPlan, ActionKitStandardList, ValidateNoodpakketForm
 from bot.texts.context import template_context
 from bot.texts.render import Renderer
 from tests.actions import helpers
@@ -273,31 +273,35 @@ async def test_request_naming_only_a_baby_still_asks_the_household():
 # --- issue 17: the standard list first, then the button starts the form ---------------------
 
 
-def _after_the_list(question: str, question_intent: str = "ask_kit", slots=None) -> Tracker:
-    """The resident asked `question`, saw the standard list, and pressed its button."""
-    tracker = make_tracker("/start_kit_plan", "start_kit_plan", slots=slots, active=True)
-    earlier = [
-        {"event": "user", "text": question, "parse_data": {"intent": {"name": question_intent}}},
-        {"event": "bot", "text": "Dit hoort in elk noodpakket"},
-    ]
-    tracker.events[:0] = earlier
-    return tracker
+async def _standard_list(text: str, slots=None):
+    tracker = make_tracker(text, "ask_kit", slots=slots, active=False)
+    messages, events = await helpers.run(ActionKitStandardList(), tracker)
+    return [m.get("response") for m in messages], helpers.slots_set(events)
 
 
-async def test_button_under_the_list_keeps_the_details_of_the_question():
-    slots, said = await validate(_after_the_list("Ik wil een noodpakket. We zijn met 4 en hebben 30 euro"))
-    assert slots["kit_household"] == {"adults": 4, "children": 0, "babies": 0, "pets": 0}
-    assert slots["kit_budget"] == 30.0
-    assert said == []
+async def test_standard_list_keeps_the_details_of_the_question():
+    said, slots = await _standard_list("Ik wil een noodpakket. We zijn met 4 en hebben 30 euro")
+    assert said == ["utter_kit_standard_list"]
+    assert slots == {
+        "kit_household": {"adults": 4, "children": 0, "babies": 0, "pets": 0},
+        "kit_budget": 30.0,
+        "kit_needs": None,
+    }
 
 
-async def test_button_starts_fresh_and_asks_everything_after_a_plain_question():
+async def test_standard_list_clears_an_earlier_plan_when_the_question_says_nothing():
     old = {"kit_household": FAMILY, "kit_budget": 50.0, "kit_needs": ["medicijnen"]}
-    slots, said = await validate(_after_the_list("wat moet er in een noodpakket?", slots=old))
-    assert slots.get("kit_household") is None and slots.get("kit_budget") is None
-    assert said == []
+    said, slots = await _standard_list("wat moet er in een noodpakket?", slots=old)
+    assert said == ["utter_kit_standard_list"]
+    assert slots == {"kit_household": None, "kit_budget": None, "kit_needs": None}
 
 
-async def test_button_does_not_read_an_older_message_that_was_no_noodpakket_question():
-    slots, _ = await validate(_after_the_list("we zijn met 3 volwassenen", question_intent="inform_household"))
-    assert slots.get("kit_household") is None
+async def test_standard_list_reads_named_needs():
+    _, slots = await _standard_list("noodpakket voor mij en mijn baby, ik gebruik insuline")
+    assert "medicijnen" in slots["kit_needs"]
+
+
+async def test_the_button_keeps_what_the_list_action_set():
+    kept = {"kit_household": {"adults": 4, "children": 0, "babies": 0, "pets": 0}, "kit_budget": 30.0}
+    slots, said = await validate(make_tracker("/start_kit_plan", "start_kit_plan", slots=kept))
+    assert slots == {} and said == []  # nothing overwritten, nothing "not understood"

@@ -274,8 +274,9 @@ def _text(messages) -> str:
 @pytest.mark.parametrize(
     "turns",
     [
-        # Everything in one message: the form asks only for the needs.
-        ["Ik wil een noodpakket. We zijn met 2 volwassenen en 2 kinderen en hebben 50 euro", "nee"],
+        # Everything in one message: the standard list first (issue 17); its button starts
+        # the form, which keeps the details and asks only for the needs.
+        ["Ik wil een noodpakket. We zijn met 2 volwassenen en 2 kinderen en hebben 50 euro", "/start_kit_plan", "nee"],
         # Step by step, answering each question.
         ["help me met een noodpakket", "2 volwassenen en 2 kinderen", "50 euro", "nee"],
         # Collective number and money words.
