@@ -380,7 +380,7 @@ def test_checklist_in_chromium(checklist_server):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup_test_deps.sh")
     request = kit.parse_request({**FAMILY, "babies": 1, "pets": 1})
-    plan = kit.make_plan(request)
+    plan = kit.make_plan(request).as_dict()
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
