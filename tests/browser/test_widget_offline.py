@@ -261,6 +261,6 @@ def test_card_works_with_no_server_at_all(stack, axe_page, axe_source):
     widget.send("Is er nieuws?")
     assert_safety_card(page, widget, axe_source)  # the region's links come from the kept config
     page.unroute("**/api/v1/**")
-    widget.retry.click()  # the server is back: the widget notices and says so
+    press_retry_until_back(page, widget)  # the server is back: the widget notices and says so
     expect(widget.note).to_have_text("De verbinding is terug.")
     expect(widget.card).to_have_count(0)
