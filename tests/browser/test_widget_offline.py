@@ -148,6 +148,40 @@ def test_gateway_slower_than_the_timeout_is_retried_and_answered_once(stack, axe
     assert widget.user.all_text_contents().count(f"Jij: {question}") == 1
 
 
+def test_5xx_from_a_proxy_shows_the_card_and_retries_back_off(stack, axe_page, axe_source):
+    page = axe_page
+    page.clock.install()
+    calls: list[dict] = []
+
+    def bad_gateway(route: Route) -> None:
+        calls.append(json.loads(route.request.post_data or "{}"))
+        route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")
+
+    widget = goto_demo(page, stack.gateway)
+    widget.open()
+    expect(widget.replies.first).to_be_visible()
+    page.route("**/api/v1/chat**", bad_gateway)
+    widget.send("Wat doe ik bij een overstroming?")
+    expect(widget.card).to_be_visible()
+    expect(widget.card).to_contain_text("werkt nu even niet")
+    page.wait_for_timeout(300)
+    # Tries 2-3 s later, then 4-5 s after that, then 8-9 s: never a burst.
+    page.clock.run_for(3_100)
+    page.wait_for_timeout(300)
+    assert len(calls) == 2, calls
+    page.clock.run_for(5_100)
+    page.wait_for_timeout(300)
+    assert len(calls) == 3
+    page.clock.run_for(3_000)
+    page.wait_for_timeout(300)
+    assert len(calls) == 3  # the third retry waits 8-9 s
+    page.clock.run_for(6_000)
+    page.wait_for_timeout(300)
+    assert len(calls) == 4
+    assert len({c["message_id"] for c in calls}) == 1  # always the same message
+    assert_safety_card(page, widget, axe_source)
+
+
 def test_429_shows_the_wait_and_retries_after_it(stack, axe_page, axe_source):
     page = axe_page
     page.clock.install()
