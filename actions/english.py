@@ -34,5 +34,5 @@ class ActionEnglish(Action):  # type: ignore[misc]  # rasa_sdk has no py.typed, 
         if advice:
             dispatcher.utter_message(response="utter_english_risk", risk=advice)
         else:
-            dispatcher.utter_message(response="utter_english_general", kit=english.is_kit_question(text))
+            dispatcher.utter_message(response="utter_english_general", about_kit=english.is_kit_question(text))
         return []

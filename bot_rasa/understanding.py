@@ -31,6 +31,7 @@ from bot.core import language, understanding
 
 PROCESSOR = "SituationUnderstanding"
 logger = logging.getLogger(__name__)
+RANKING_DAMPING = 0.5
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -79,6 +80,12 @@ def apply_decision(message: Message) -> None:
         message.set(ENTITIES, entities, add_to_output=True)
     if decision.changed:
         new_intent = {"name": decision.intent, "confidence": 1.0}
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != decision.intent]
+        # DIET's other intents stay in the ranking at half their confidence, so that
+        # FallbackClassifier's ambiguity check (top two within 0.05) keeps the decision.
+        ranking = [
+            {**r, "confidence": float(r.get("confidence") or 0.0) * RANKING_DAMPING}
+            for r in message.get(INTENT_RANKING_KEY) or []
+            if r.get("name") != decision.intent
+        ]
         message.set(INTENT, new_intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [new_intent, *ranking], add_to_output=True)

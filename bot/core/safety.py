@@ -57,6 +57,8 @@ class _Compiled:
     fuzzy_words: tuple[str, ...]
     vocabulary: frozenset[str]
     aliases: dict[str, str]
+    far: tuple[re.Pattern[str], ...] = ()  # "ver weg", "km": a fire or cloud seen from afar
+    far_kinds: frozenset[str] = frozenset()
 
 
 def _basic_normalise(text: str) -> str:
@@ -147,6 +149,8 @@ def _compiled() -> _Compiled:
         fuzzy_words=fuzzy,
         vocabulary=frozenset(vocabulary),
         aliases={_basic_normalise(str(k)): _basic_normalise(str(v)) for k, v in (data.get("aliases") or {}).items()},
+        far=compile_all((data.get("far") or {}).get("phrases", [])),
+        far_kinds=frozenset((data.get("far") or {}).get("kinds", [])),
     )
 
 
@@ -214,8 +218,11 @@ def find_danger(text: str) -> Danger | None:
     whole = " " + " ".join(s.strip() for s in segments) + " "
     urgent = _first_start(compiled.urgency, whole) is not None
     any_guard = _first_start(compiled.guards, whole) is not None
+    far = not urgent and _first_start(compiled.far, whole) is not None
 
     for rule in compiled.rules:
+        if far and rule.kind in compiled.far_kinds:
+            continue
         for padded in segments:
             for pattern in rule.phrases:
                 for match in pattern.finditer(padded):

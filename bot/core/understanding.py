@@ -35,6 +35,9 @@ MAX_CANDIDATES = 3
 # clearly describes a risk situation. Kit, region and the form's answers stay
 # as DIET says: "noodpakket voor een stroomstoring" is a kit question.
 OVERRIDABLE = frozenset({"ask_risk", "out_of_scope", "ask_capabilities", "greet", "bot_challenge", "nlu_fallback"})
+# The kit form's answers: only a clear risk situation (not a hint) overrides them,
+# e.g. "geen signaal, geen wifi, niks doet het" is not a budget.
+OVERRIDABLE_WHEN_CLEAR = frozenset({"inform_household", "inform_budget", "inform_needs", "inform_gemeente"})
 ENGLISH_INTENT = "english"
 # Below this DIET confidence FallbackClassifier would say "not understood"; a risk cue decides instead.
 LOW_CONFIDENCE = 0.5
@@ -43,8 +46,8 @@ _HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z0-9])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _TEMPERATURE = re.compile(r"(min|-|minus)?\s*(\d{1,2})(?:[.,]\d)?\s*(?:graden|graad|°|degrees|c\b)")
 # "min 15 vannacht", "boven de 35": temperatures without the word graden.
-_COLD = re.compile(r"\b(?:min|minus)\s*(\d{1,2})\b")
-_HOT = re.compile(r"\b(?:boven de|rond de|richting de|tegen de|ruim)\s*(\d{2})\b")
+_COLD = re.compile(r"(?:\b(?:min|minus)\s*|(?<![\w-])-)(\d{1,2})\b")
+_HOT = re.compile(r"\b(?:boven de|rond de|richting de|tegen de|ruim|wordt het weer|wordt het|wordt)\s*(\d{2})\b")
 
 
 # --- words ------------------------------------------------------------------------
@@ -108,6 +111,10 @@ class _Tables:
     cues: dict[str, dict[str, tuple[_Cue, ...]]]  # lang -> risk -> cues
     vocabulary: dict[str, frozenset[str]]  # lang -> every cue word (typo targets)
     question_cues: dict[str, tuple[_Cue, ...]]
+    people: dict[str, frozenset[str]]
+    distress: dict[str, frozenset[str]]
+    number_words: frozenset[str]
+    kit_words: frozenset[str]
     hot_from: int
     cold_to: int
 
@@ -133,7 +140,14 @@ def _tables() -> _Tables:
         for lang in ("nl", "en")
     }
     temperature = data.get("temperature") or {}
+    people = {lang: frozenset(str(w) for w in (data.get("people") or {}).get(lang) or []) for lang in ("nl", "en")}
     return _Tables(
+        people=people,
+        distress={
+            lang: frozenset(str(w) for w in (data.get("distress") or {}).get(lang) or []) for lang in ("nl", "en")
+        },
+        number_words=frozenset(str(w) for w in data.get("number_words") or []),
+        kit_words=frozenset(str(w) for w in data.get("kit_words") or []),
         cues=cues,
         vocabulary={lang: frozenset(words) for lang, words in vocabulary.items()},
         question_cues=question,
@@ -281,6 +295,15 @@ def decide_scores(scores: dict[str, int]) -> RiskGuess:
     return RiskGuess(scores, candidates=tied if len(tied) <= MAX_CANDIDATES else ())
 
 
+def person_in_distress(text: str, lang: str = "nl") -> bool:
+    """A person ("mn buurman", "de bestuurder") and a distress word ("vast", "gewond") in one message."""
+    tables = _tables()
+    forms = _forms(text, lang)
+    people = tables.people.get(lang, frozenset())
+    distress = tables.distress.get(lang, frozenset())
+    return any(not f.isdisjoint(people) for f in forms) and any(not f.isdisjoint(distress) for f in forms)
+
+
 def is_question(text: str, lang: str = "nl") -> bool:
     """A question or a preparation ("hoe lang", "tips", "wat moet ik doen bij")."""
     if "?" in (text or ""):
@@ -307,8 +330,9 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
     1. English (lingua) -> intent `english`; the English action answers (112 first for danger).
     2. Acute danger (the safety net) -> `emergency`, whatever DIET said: recall first.
     3. DIET `emergency` that the safety net does not confirm, in a message about a risk
-       situation -> `ask_risk`: DIET alone mistakes descriptions ("de dijk lekt") for
-       danger; DIET's emergency without any risk cue stands (recall first).
+       situation -> `ask_risk` when it is worded as a question or names no person in
+       distress: DIET alone mistakes descriptions ("de dijk lekt") for danger. DIET's
+       emergency stands without a risk cue, or for a person in distress (recall first).
     4. A clear risk situation where DIET said ask_risk, out_of_scope, greet... or was
        unsure (confidence below LOW_CONFIDENCE) -> `ask_risk` with that risk; two or three
        equally likely risks -> `ask_risk` with all of them (the action asks "Bedoel je ...?").
@@ -329,9 +353,17 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
     guess = guess_risk(text)
     keys = _keys(guess)
     if intent == "emergency":
-        if keys or known:
+        describes_risk = bool(keys or known)
+        if describes_risk and (is_question(text) or not person_in_distress(text)):
             return Decision("ask_risk", True, keys or tuple(known[:1]), language, None)
         return Decision(intent, False, (), language, None)
+    if intent in OVERRIDABLE_WHEN_CLEAR and guess.best and not unsure:
+        return Decision("ask_risk", True, (guess.best,), language, None)
+    words = set(tokens(text))
+    if intent == "ask_emergency_numbers" and guess.best and not _tables().number_words & words:
+        return Decision("ask_risk", True, (guess.best,), language, None)
+    if intent == "ask_kit" and guess.best and not _tables().kit_words & (words | {lemma(w) for w in words}):
+        return Decision("ask_risk", True, (guess.best,), language, None)
     if intent in OVERRIDABLE or unsure:
         chosen = guess.best or (guess.hint if intent == "ask_risk" or unsure else None)
         if chosen:

@@ -112,3 +112,32 @@ def test_english_advice_for_every_risk():
 def test_decide_never_fails(text, intent):
     for confidence in (0.0, 0.4, 1.0):
         understanding.decide(text, intent, (), confidence)
+
+
+def test_far_away_fire_is_not_acute_but_a_house_two_doors_down_is():
+    from bot.core.safety import find_danger
+
+    assert find_danger("je ziet vlammen op de heide heel ver weg, moeten wij al iets doen") is None
+    assert find_danger("ik zie vlammen uit het dak van het huis twee deuren verderop") is not None
+    assert find_danger("help, er is brand in het bos een paar km verderop") is not None  # urgency lifts it
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # DIET's unconfirmed emergency: a description of a risk becomes a risk question ...
+        ("er ligt hier 30 cm sneeuw en er is nog niet gestrooid", "emergency", "ask_risk"),
+        # ... but a person in distress stays an emergency (recall first)
+        ("tijdens de storm is een boom op een auto gevallen en de bestuurder zit vast", "emergency", "emergency"),
+        # and DIET's emergency without any risk cue stands
+        ("kom snel, het gaat helemaal mis hier", "emergency", "emergency"),
+        # a clear situation wins over a kit reading without kit words, not over a real kit question
+        ("er staat al een uur een tas zonder eigenaar op het perron", "ask_kit", "ask_risk"),
+        ("noodpakket voor een stroomstoring", "ask_kit", "ask_kit"),
+        # ... and over the numbers intent without number words
+        ("geen bereik", "ask_emergency_numbers", "ask_risk"),
+        ("wat als 112 niet werkt", "ask_emergency_numbers", "ask_emergency_numbers"),
+    ],
+)
+def test_decide_rules(text, intent, expected):
+    assert understanding.decide(text, intent).intent == expected
