@@ -88,3 +88,10 @@ def test_what_goes_in_a_noodpakket_gets_the_list_then_typing_the_household_start
         assert word in text, word
     # Without the button: typing the household starts the plan too.
     assert asks(resident.say_text("2 volwassenen en een baby"), BUDGET_QUESTION)
+
+
+def test_yes_to_the_offer_under_the_list_starts_the_plan(chat):
+    resident = chat()
+    assert shows_standard_list(resident.say("wat moet er in een noodpakket?"))
+    assert asks(resident.say_text("ja graag"), HOUSEHOLD_QUESTION)
+    assert asks(resident.say_text("ik woon alleen"), BUDGET_QUESTION)
