@@ -308,6 +308,7 @@ E2E_SECTION_END = "<!-- e2e-eval:end -->"
 E2E_TARGET_OVERALL = 0.97
 E2E_TARGET_OUT_OF_SCOPE = 0.95
 E2E_TARGET_FALSE_ALARMS = 0.02
+EMERGENCY_KINDS = ("emergency", "emergency_en")
 _RISK_PAYLOAD = re.compile(r'"risk"\s*:\s*"([a-z_]+)"')
 
 
@@ -354,7 +355,7 @@ def _english_titles() -> dict[str, str]:
 def classify_reply(messages: list[dict[str, Any]]) -> tuple[str, str | None]:
     """What the first reply is: (kind, risk key or None).
 
-    kinds: emergency, risk, choice, menu, kit, out_of_scope, numbers, english_risk,
+    kinds: emergency (Dutch "Bel 112"), emergency_en ("Call 112"), risk, choice, menu, kit, out_of_scope, numbers, english_risk,
     english_general, english_kit, fallback, other.
     """
     if not messages:
@@ -362,8 +363,10 @@ def classify_reply(messages: list[dict[str, Any]]) -> tuple[str, str | None]:
     first = (messages[0].get("text") or "").strip()
     lowered = first.lower()
     payloads = [b.get("payload", "") for m in messages for b in m.get("buttons") or []]
-    if lowered.startswith(("bel 112", "call 112")):
+    if lowered.startswith("bel 112"):
         return "emergency", None
+    if lowered.startswith("call 112"):
+        return "emergency_en", None
     if lowered.startswith("daar kan ik je helaas niet mee helpen"):
         return "out_of_scope", None
     if lowered.startswith("geen spoed? dan bel je"):
@@ -394,7 +397,7 @@ def classify_reply(messages: list[dict[str, Any]]) -> tuple[str, str | None]:
 def is_right(example: BlindExample, kind: str, risk: str | None) -> bool:
     """The issue's rule for a right first reply."""
     if example.intent == "emergency" or example.first_112:
-        return kind == "emergency"
+        return kind in EMERGENCY_KINDS
     if example.lang == "en":
         if example.intent == "ask_risk" and example.risk:
             return kind == "english_risk" and risk == example.risk
@@ -411,7 +414,7 @@ def is_right(example: BlindExample, kind: str, risk: str | None) -> bool:
         return kind == "out_of_scope"
     if example.intent == "ask_emergency_numbers":
         return kind == "numbers"
-    return kind not in ("emergency", "fallback", "other")
+    return kind not in (*EMERGENCY_KINDS, "fallback", "other")
 
 
 Row = tuple[BlindExample, str, "str | None", bool]  # example, reply kind, reply risk, right
@@ -441,12 +444,12 @@ class E2EResult:
     @property
     def emergencies(self) -> tuple[int, int]:
         rows = [r for r in self.rows if r[0].intent == "emergency" or r[0].first_112]
-        return sum(1 for r in rows if r[1] == "emergency"), len(rows)
+        return sum(1 for r in rows if r[1] in EMERGENCY_KINDS), len(rows)
 
     @property
     def false_alarms(self) -> tuple[int, int]:
         rows = [r for r in self.rows if not (r[0].intent == "emergency" or r[0].first_112)]
-        return sum(1 for r in rows if r[1] == "emergency"), len(rows)
+        return sum(1 for r in rows if r[1] in EMERGENCY_KINDS), len(rows)
 
     @property
     def out_of_scope(self) -> tuple[int, int]:

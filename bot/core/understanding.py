@@ -329,6 +329,7 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
 
     1. English (lingua) -> intent `english`; the English action answers (112 first for danger).
     2. Acute danger (the safety net) -> `emergency`, whatever DIET said: recall first.
+       So does a statement (not a question) about a person in distress in a risk situation.
     3. DIET `emergency` that the safety net does not confirm, in a message about a risk
        situation -> `ask_risk` when it is worded as a question or names no person in
        distress: DIET alone mistakes descriptions ("de dijk lekt") for danger. DIET's
@@ -352,6 +353,10 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
 
     guess = guess_risk(text)
     keys = _keys(guess)
+    if keys and person_in_distress(text) and not is_question(text):
+        # "de bestuurder zit vast", "oma reageert niet meer ... 34 graden": someone is in
+        # trouble in a risk situation, whatever DIET says (recall first).
+        return Decision("emergency", intent != "emergency", keys[:1], language, None)
     if intent == "emergency":
         describes_risk = bool(keys or known)
         if describes_risk and (is_question(text) or not person_in_distress(text)):

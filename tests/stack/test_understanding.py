@@ -30,9 +30,12 @@ eval_nlu = _load("eval_nlu")
 nlu_report = _load("nlu_report")
 SETS = [p for p in nlu_report.HELDOUT_SETS if p.exists()]
 
-# What the held-out sets reach today (docs/nlu.md); a drop below fails the build.
-MIN_OVERALL = 0.0
-MIN_OUT_OF_SCOPE = 0.0
+# What the held-out sets reach today (docs/nlu.md, issue 14); a drop below fails the build.
+# Both sets were used for development after their first blind run (docs/nlu.md), so
+# these are regression floors, not estimates for new wording. Targets: 0.97 overall,
+# out of scope 0.95; not reached on these sets yet.
+MIN_OVERALL = {"blind_heldout.yml": 0.95, "blind_heldout_2.yml": 0.90}
+MIN_OUT_OF_SCOPE = {"blind_heldout.yml": 0.90, "blind_heldout_2.yml": 0.80}
 MAX_FALSE_ALARMS = 0.02
 
 
@@ -48,14 +51,22 @@ def _misses(result, rows) -> str:
 
 def test_every_heldout_emergency_gets_112_first(results):
     for name, result in results.items():
-        missed = [r for r in result.rows if (r[0].intent == "emergency" or r[0].first_112) and r[1] != "emergency"]
+        missed = [
+            r
+            for r in result.rows
+            if (r[0].intent == "emergency" or r[0].first_112) and r[1] not in eval_nlu.EMERGENCY_KINDS
+        ]
         assert not missed, f"{name}:\n" + _misses(result, missed)
 
 
 def test_false_alarms_are_rare(results):
     for name, result in results.items():
         alarms, total = result.false_alarms
-        rows = [r for r in result.rows if not (r[0].intent == "emergency" or r[0].first_112) and r[1] == "emergency"]
+        rows = [
+            r
+            for r in result.rows
+            if not (r[0].intent == "emergency" or r[0].first_112) and r[1] in eval_nlu.EMERGENCY_KINDS
+        ]
         assert alarms <= MAX_FALSE_ALARMS * total, f"{name}: {alarms}/{total}\n" + _misses(result, rows)
 
 
@@ -63,15 +74,15 @@ def test_english_without_danger_never_gets_the_dutch_112_script(results):
     for name, result in results.items():
         rows = [r for r in result.rows if r[0].lang == "en" and not (r[0].intent == "emergency" or r[0].first_112)]
         assert rows, name
+        # Never the Dutch "Bel 112" script; "Call 112" only where the safety net saw danger.
         assert not [r for r in rows if r[1] == "emergency"], name
-        assert all(r[1].startswith("english") for r in rows), _misses(
-            result, [r for r in rows if not r[1].startswith("english")]
-        )
+        answered = [r for r in rows if r[1].startswith("english") or r[1] == "emergency_en"]
+        assert len(answered) == len(rows), _misses(result, [r for r in rows if r not in answered])
 
 
 def test_overall_first_reply_accuracy(results):
     for name, result in results.items():
-        assert result.overall >= MIN_OVERALL, f"{name}: {result.overall:.3f}\n" + _misses(
+        assert result.overall >= MIN_OVERALL[name], f"{name}: {result.overall:.3f}\n" + _misses(
             result, [r for r in result.rows if not r[3]]
         )
 
@@ -79,7 +90,7 @@ def test_overall_first_reply_accuracy(results):
 def test_out_of_scope_is_refused(results):
     for name, result in results.items():
         right, total = result.out_of_scope
-        assert total and right / total >= MIN_OUT_OF_SCOPE, f"{name}: {right}/{total}"
+        assert total and right / total >= MIN_OUT_OF_SCOPE[name], f"{name}: {right}/{total}"
 
 
 # --- the issue's own examples ------------------------------------------------------------
