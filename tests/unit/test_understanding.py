@@ -169,3 +169,37 @@ def test_blind_heldout_sets_are_not_in_the_training_data():
             assert text not in train, f"{path.name}: held-out text in training data: {text!r}"
             best = process.extractOne(text, train_list, scorer=fuzz.ratio)
             assert best[1] < 90, f"{path.name}: near-copy {text!r} ~ {best[0]!r}"
+
+
+def test_risk_menu_template_reaches_all_16_risks_in_two_steps():
+    from bot.core import risks
+    from bot.texts.render import Renderer
+
+    renderer = Renderer(strict=True)
+    first = renderer.render("utter_risk_menu", {"risks": risks.list_risks(), "region": None})
+    groups = [b["payload"] for b in first.buttons]
+    assert len(groups) == 3
+    reached = set()
+    for payload in groups:
+        group = payload.split('"risk_group":"')[1].split('"')[0]
+        menu = renderer.render("utter_risk_menu", {"risks": risks.list_risks(), "region": None, "group": group})
+        reached |= {b["payload"].split('"risk":"')[1].split('"')[0] for b in menu.buttons if '"risk":"' in b["payload"]}
+    assert reached == set(RISK_KEYS)
+
+
+def test_english_and_numbers_templates_render():
+    from bot.core.regions import national_channels
+    from bot.texts.render import Renderer
+
+    renderer = Renderer(strict=True)
+    numbers = renderer.render("utter_emergency_numbers", {"national": {"channels": national_channels()}})
+    assert not numbers.text.lower().startswith("bel 112")
+    assert "0900-8844" in numbers.text and "0900-0904" in numbers.text and "Huisartsenpost" in numbers.text
+    danger = renderer.render("utter_english_emergency", {"danger": "fire"})
+    assert danger.text.startswith("Call 112")
+    advice = renderer.render("utter_english_risk", {"risk": english.advice("storm")})
+    assert advice.text.startswith("Storm: what to do.") and "english.denkvooruit.nl" in advice.text
+    choice = renderer.render(
+        "utter_risk_choice", {"options": [{"key": "storm", "title": "Storm"}, {"key": "hitte", "title": "Hitte"}]}
+    )
+    assert choice.text.startswith("Bedoel je storm of hitte?") and len(choice.buttons) == 3
