@@ -39,6 +39,8 @@ OVERRIDABLE = frozenset({"ask_risk", "out_of_scope", "ask_capabilities", "greet"
 # e.g. "geen signaal, geen wifi, niks doet het" is not a budget.
 OVERRIDABLE_WHEN_CLEAR = frozenset({"inform_household", "inform_budget", "inform_needs", "inform_gemeente"})
 ENGLISH_INTENT = "english"
+# DIET intents that a message about 112 itself overrides (ask_emergency_numbers).
+ABOUT_112_FROM = frozenset({"ask_capabilities", "out_of_scope", "nlu_fallback", "greet", "bot_challenge", "ask_kit"})
 # Below this DIET confidence FallbackClassifier would say "not understood"; a risk cue decides instead.
 LOW_CONFIDENCE = 0.5
 
@@ -362,9 +364,13 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         if describes_risk and (is_question(text) or not person_in_distress(text)):
             return Decision("ask_risk", True, keys or tuple(known[:1]), language, None)
         return Decision(intent, False, (), language, None)
+    words = set(tokens(text))
+    if "112" in words and (unsure or intent in ABOUT_112_FROM) and intent != "ask_emergency_numbers":
+        # "wat als 112 niet werkt", "hoe werkt 112 eigenlijk": no danger here (checked above),
+        # so a message about 112 itself gets the numbers answer (when 112, what else).
+        return Decision("ask_emergency_numbers", True, (), language, None)
     if intent in OVERRIDABLE_WHEN_CLEAR and guess.best and not unsure:
         return Decision("ask_risk", True, (guess.best,), language, None)
-    words = set(tokens(text))
     if intent == "ask_emergency_numbers" and guess.best and not _tables().number_words & words:
         return Decision("ask_risk", True, (guess.best,), language, None)
     if intent == "ask_kit" and guess.best and not _tables().kit_words & (words | {lemma(w) for w in words}):

@@ -137,6 +137,9 @@ def test_far_away_fire_is_not_acute_but_a_house_two_doors_down_is():
         # ... and over the numbers intent without number words
         ("geen bereik", "ask_emergency_numbers", "ask_risk"),
         ("wat als 112 niet werkt", "ask_emergency_numbers", "ask_emergency_numbers"),
+        # a question about 112 itself that DIET cannot place gets the numbers answer
+        ("hoe werkt 112 eigenlijk", "ask_capabilities", "ask_emergency_numbers"),
+        ("mijn vader ademt niet, bel ik 112?", "ask_kit", "emergency"),
     ],
 )
 def test_decide_rules(text, intent, expected):
