@@ -33,8 +33,8 @@ SETS = [p for p in nlu_report.HELDOUT_SETS if p.exists()]
 # What the held-out sets reach today (docs/nlu.md, issue 14); a drop below fails the build.
 # Both sets were used for development after their first blind run (docs/nlu.md), so
 # these are regression floors, not estimates for new wording. Targets: 0.97 overall,
-# out of scope 0.95; not reached on these sets yet.
-MIN_OVERALL = {"blind_heldout.yml": 0.95, "blind_heldout_2.yml": 0.90}
+# out of scope 0.95: met on set 1, not on set 2.
+MIN_OVERALL = {"blind_heldout.yml": 0.96, "blind_heldout_2.yml": 0.90}  # measured 0.977 and 0.909
 MIN_OUT_OF_SCOPE = {"blind_heldout.yml": 0.90, "blind_heldout_2.yml": 0.80}
 MAX_FALSE_ALARMS = 0.02
 
