@@ -1,6 +1,6 @@
 """Measure what each Rasa patch (bot_rasa/patches/) saves; results go into docs/rasa-patches.md.
 
-    PYTHONPATH=. .venv/bin/python scripts/bench_patches.py [--reps 12] [--json out.json]
+    PYTHONPATH=. .venv/bin/python scripts/bench_patches.py [--reps 10] [--json out.json] [--combine a.json b.json]
 
 Rasa runs in this process (the model loaded once, as `rasa run` does, with
 every patch on while it loads), the action server and the NLG endpoint as
@@ -13,26 +13,31 @@ does, with the replies checked. Variants:
 - "-name": every patch except that one;
 - "none": plain Rasa.
 
-Each repetition runs every variant once, in a shuffled order, each right
-next to an "all" block (before or after, at random); a patch's gain is the
-"-name" block's time minus that neighbouring "all" block's time.
+Each repetition runs every variant once, in a shuffled order, paired with
+"all" message by message: every message of the workload goes once through
+the variant and once through "all" (as two residents, in random order), so
+both see the same moment's load. A patch's gain is the "-name" time minus
+the "all" time of the same pair.
 
-Each block is timed as wall time and as CPU time (Rasa in this process plus
+Each message is timed as wall time and as CPU time (Rasa in this process plus
 the action server and NLG processes, so work saved on either side of a call
-counts, and other load on the machine hardly does). Reported: per variant
+counts, and other load on the machine counts less than in wall time). Reported: per variant
 the mean ms per message and its spread; per patch the mean paired gain and a
 noise band of 2 standard errors of the paired differences. A CPU gain inside
 its noise band is below noise.
 
 gc_freeze works differently: it freezes what is alive after the model has
-loaded, so that full garbage collections, every hundred-odd messages, do not
-walk the model. Switching it per short block would put a full collection in
-the wrong block, so the main loop collects before every block (untimed) with
-the start-up objects frozen, and gc_freeze gets its own phase: runs of
-several blocks with and without the freeze, alternating, each starting right
-after a full collection (ms per message), and the length of a full
-collection at the end of each run (the pause). Not part of `make test`: it
-takes ~6 minutes.
+loaded, so that a full garbage collection, when one comes, does not walk the
+model. That is a rare, long pause rather than a cost per message, so the
+main loop keeps the start-up objects frozen (and collects, untimed, before
+every pair), and gc_freeze gets its own phase: runs of several blocks with
+and without the freeze, alternating, each starting right after a full
+collection (ms per message, and how many full collections came by
+themselves), and the length of a full collection at the end of each run
+(the pause every resident on the replica waits for).
+
+--combine pools the repetitions of several --json runs into one report.
+Not part of `make test`: one run takes 5-10 minutes, depending on the load.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import json
 import logging
 import os
 import random
+import signal
 import statistics
 import sys
 import time
@@ -67,103 +73,39 @@ os.environ.update(
 from bot.ops.stack import Stack, latest_model, port_in_use  # noqa: E402
 from bot_rasa import patches  # noqa: E402
 
-# (region, [(message, text the reply must contain)]): a failed check means the
-# workload did not do what it should, and the run stops.
+# (region, messages): the conversations of tests/stack/test_rasa_patches_equivalence.py.
 WORKLOAD = [
+    (None, ["ik wil een noodpakket maken", "we zijn met 2 volwassenen en 2 kinderen", "50 euro", "medicijnen"]),
+    (None, ["bij ons is de stroom uitgevallen wat moet ik nu doen", "en daarna?", "hoe bereid ik me voor?"]),
+    (None, ["waar vind ik informatie in mijn regio?", "ik woon in Middelburg", "wat is de rampenzender?"]),
+    ("VR19", ["er is brand", "bedankt"]),
+    (None, ["wie wint de champions league dit jaar", "hallo", "ben jij een robot?", "doei"]),
+    (None, ["noodpakket", "ik woon alleen", "bedankt", "25 euro", "nee"]),
+    (None, ["noodpakket", "2 volwassenen", "wat moet ik doen bij storm", "30 euro", "geen"]),
+    ("VR17", ["hoe bereid ik me goed voor op een overstroming", "en als het gebeurt?", "wat doe ik daarna"]),
     (
         None,
         [
-            ("ik wil een noodpakket maken", "met wie woon je"),
-            ("we zijn met 2 volwassenen en 2 kinderen", "hoeveel geld"),
-            ("50 euro", "extra nodig"),
-            ("medicijnen", "plan voor 4 personen"),
-        ],
-    ),
-    (
-        None,
-        [
-            ("bij ons is de stroom uitgevallen wat moet ik nu doen", "stroom"),
-            ("en daarna?", "daarna"),
-            ("hoe bereid ik me voor?", "voor"),
-        ],
-    ),
-    (
-        None,
-        [
-            ("waar vind ik informatie in mijn regio?", "gemeente"),
-            ("ik woon in Middelburg", "zeeland"),
-            ("wat is de rampenzender?", ""),
-        ],
-    ),
-    ("VR19", [("er is brand", "112"), ("bedankt", "graag gedaan")]),
-    (
-        None,
-        [
-            ("wie wint de champions league dit jaar", "niet mee helpen"),
-            ("hallo", "noodwijzer"),
-            ("ben jij een robot?", "computerprogramma"),
-            ("doei", "dag"),
+            "ik wil een noodpakket voor 2 volwassenen en een hond, 100 euro",
+            "nee",
+            "ik wil een nieuw noodpakket",
+            "ik woon alleen met mijn hond",
+            "geen geld",
+            "nee",
         ],
     ),
     (
         None,
         [
-            ("noodpakket", "met wie woon je"),
-            ("ik woon alleen", "hoeveel geld"),
-            ("bedankt", "graag gedaan"),
-            ("25 euro", "extra nodig"),
-            ("nee", "plan voor 1 persoon"),
+            '/ask_risk{"risk":"drinkwater"}',
+            '/ask_phase{"phase":"na","risk":"drinkwater"}',
+            "welke veiligheidsregio hoort bij mij",
+            "Bergen",
         ],
     ),
-    (
-        None,
-        [
-            ("noodpakket", "met wie woon je"),
-            ("2 volwassenen", "hoeveel geld"),
-            ("wat moet ik doen bij storm", "storm"),
-            ("30 euro", "extra nodig"),
-            ("geen", "plan voor 2 personen"),
-        ],
-    ),
-    (
-        "VR17",
-        [
-            ("hoe bereid ik me goed voor op een overstroming", "overstroming"),
-            ("en als het gebeurt?", "nu"),
-            ("wat doe ik daarna", "daarna"),
-        ],
-    ),
-    (
-        None,
-        [
-            ("ik wil een noodpakket voor 2 volwassenen en een hond, 100 euro", "extra nodig"),
-            ("nee", "plan voor 2 personen"),
-            ("ik wil een nieuw noodpakket", "met wie woon je"),
-            ("ik woon alleen met mijn hond", "hoeveel geld"),
-            ("geen geld", "extra nodig"),
-            ("nee", "1 huisdier"),
-        ],
-    ),
-    (
-        None,
-        [
-            ('/ask_risk{"risk":"drinkwater"}', "kookadvies"),
-            ('/ask_phase{"phase":"na","risk":"drinkwater"}', "daarna"),
-            ("welke veiligheidsregio hoort bij mij", "gemeente"),
-            ("Bergen", "welke bedoel je"),
-        ],
-    ),
-    (
-        None,
-        [
-            ("help me met een noodpakket", "met wie woon je"),
-            ("2 volwassenen en 1 kind", "hoeveel geld"),
-            ("nee laat maar", ""),
-            ("wat moet ik doen bij hitte", "hitte"),
-        ],
-    ),
+    (None, ["help me met een noodpakket", "2 volwassenen en 1 kind", "nee laat maar", "wat moet ik doen bij hitte"]),
 ]
-MESSAGES = sum(len(turns) for _, turns in WORKLOAD)
+MESSAGES = sum(len(messages) for _, messages in WORKLOAD)
 
 
 def start_helpers() -> Stack:
@@ -204,27 +146,50 @@ def helper_cpu_seconds(helpers: Stack) -> float:
     return total / 1e9
 
 
-async def run_block(agent, helpers: Stack) -> tuple[float, float]:
-    """The workload once; returns (wall ms, CPU ms) per message. CPU counts this
-    process (Rasa) and the action server and NLG endpoint, so work saved on
-    either side of a call shows, and other load on the machine hardly does."""
+async def handle(agent, sender: str, text: str, region: str | None) -> None:
+    """One message as the REST channel hands it to Rasa, with its answer checked."""
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+    out = CollectingOutputChannel()
+    metadata = {"region": region} if region else {}
+    await agent.handle_message(UserMessage(text, out, sender, input_channel="rest", metadata=metadata))
+    # Every message must get an answer from Rasa and the NLG, not the NLG's
+    # "cannot show this" text: otherwise the workload skipped work.
+    reply = " ".join(m.get("text") or "" for m in out.messages)
+    if not reply or "kan ik nu niet goed laten zien" in reply:
+        raise SystemExit(f"{text!r}: no proper reply ({reply[:200]!r})")
+
+
+async def run_block(agent, helpers: Stack) -> tuple[float, float]:
+    """The workload once; returns (wall ms, CPU ms) per message."""
     cpu_started = time.process_time() + helper_cpu_seconds(helpers)
     started = time.perf_counter()
-    for region, turns in WORKLOAD:
+    for region, messages in WORKLOAD:
         sender = f"bench-{uuid.uuid4().hex}"
-        for text, expected in turns:
-            out = CollectingOutputChannel()
-            await agent.handle_message(
-                UserMessage(text, out, sender, input_channel="rest", metadata={"region": region} if region else {})
-            )
-            reply = " ".join(m.get("text") or "" for m in out.messages).lower()
-            if expected not in reply:
-                raise SystemExit(f"{text!r}: expected {expected!r} in the reply, got {reply[:300]!r}")
+        for text in messages:
+            await handle(agent, sender, text, region)
     wall = time.perf_counter() - started
     cpu = time.process_time() + helper_cpu_seconds(helpers) - cpu_started
     return wall * 1000 / MESSAGES, cpu * 1000 / MESSAGES
+
+
+async def run_pair(agent, helpers: Stack, variant: str, rng: random.Random) -> dict[str, tuple[float, float]]:
+    """The workload twice, message by message: each message once with the
+    variant's patches and once (as another resident) with all patches, in a
+    random order, so both see the same moment's load. Returns (wall ms, CPU
+    ms) per message for either."""
+    totals = {variant: [0.0, 0.0], "all": [0.0, 0.0]}
+    for region, messages in WORKLOAD:
+        senders = {run: f"bench-{uuid.uuid4().hex}" for run in totals}
+        for text in messages:
+            for run in rng.sample(list(totals), 2):
+                switch_to(run)
+                cpu_started = time.process_time() + helper_cpu_seconds(helpers)
+                started = time.perf_counter()
+                await handle(agent, senders[run], text, region)
+                totals[run][0] += time.perf_counter() - started
+                totals[run][1] += time.process_time() + helper_cpu_seconds(helpers) - cpu_started
+    return {run: (wall * 1000 / MESSAGES, cpu * 1000 / MESSAGES) for run, (wall, cpu) in totals.items()}
 
 
 def switch_to(variant: str) -> None:
@@ -285,8 +250,7 @@ def spread(values: list) -> dict:
 
 
 async def main_loop(agent, helpers: Stack, reps: int, rng: random.Random) -> dict:
-    """Every repetition: each variant next to an "all" block (in random order),
-    so each gain is the difference of two neighbouring blocks."""
+    """Every repetition: each variant paired message by message with "all"."""
     variants = ["none", *(f"-{name}" for name in patches.PATCHES if name != "gc_freeze")]
     set_frozen(True)
     for variant in ["all", *variants]:  # first calls of every code path (connections, tf tracing) untimed
@@ -297,18 +261,21 @@ async def main_loop(agent, helpers: Stack, reps: int, rng: random.Random) -> dic
     started = time.monotonic()
     for rep in range(reps):
         for variant in rng.sample(variants, len(variants)):
-            for run in rng.sample([variant, "all"], 2):
-                switch_to(run)
-                gc.collect()
-                wall, cpu = await run_block(agent, helpers)
-                target = base if run == "all" else times
-                target["wall"][variant].append(wall)
-                target["cpu"][variant].append(cpu)
+            gc.collect()
+            pair = await run_pair(agent, helpers, variant, rng)
+            for index, kind in enumerate(("wall", "cpu")):
+                times[kind][variant].append(pair[variant][index])
+                base[kind][variant].append(pair["all"][index])
         print(
             f"repetition {rep + 1}/{reps}: CPU all {base['cpu']['none'][-1]:.2f}, none {times['cpu']['none'][-1]:.2f}"
             f" ms/message ({time.monotonic() - started:.0f} s)",
             flush=True,
         )
+    return {"base": base, "times": times}
+
+
+def summarize_main(raw: dict) -> dict:
+    base, times = raw["base"], raw["times"]
     result = {}
     for kind in ("wall", "cpu"):
         all_blocks = [value for values in base[kind].values() for value in values]
@@ -322,7 +289,7 @@ async def main_loop(agent, helpers: Stack, reps: int, rng: random.Random) -> dic
                 ("all patches" if variant == "none" else variant[1:]): paired(
                     base[kind][variant], times[kind][variant], base_mean
                 )
-                for variant in variants
+                for variant in times[kind]
             },
         }
     return result
@@ -354,9 +321,13 @@ async def gc_phase(agent, helpers: Stack, rounds: int, blocks: int, rng: random.
             flush=True,
         )
     set_frozen(True)
-    on, off = runs[True], runs[False]
+    return {"frozen": runs[True], "not_frozen": runs[False]}
+
+
+def summarize_gc(raw: dict) -> dict:
+    on, off = raw["frozen"], raw["not_frozen"]
     return {
-        "messages": rounds * blocks * MESSAGES,
+        "messages": len(on["cpu"]) * raw["blocks"] * MESSAGES,
         "cpu": paired(on["cpu"], off["cpu"], statistics.mean(on["cpu"])),
         "wall": paired(on["wall"], off["wall"], statistics.mean(on["wall"])),
         "pause": paired(on["pause"], off["pause"], statistics.mean(on["pause"])),
@@ -364,6 +335,34 @@ async def gc_phase(agent, helpers: Stack, rounds: int, blocks: int, rng: random.
         "pause_not_frozen": spread(off["pause"]),
         "automatic_full_collections": {"frozen": on["collections"], "not_frozen": off["collections"]},
     }
+
+
+def summarize(raw: dict) -> dict:
+    return {"reps": raw["reps"], **summarize_main(raw["main"]), "gc_freeze": summarize_gc(raw["gc"])}
+
+
+def combine(raws: list[dict]) -> dict:
+    """Several runs' repetitions pooled, as one longer run."""
+    first = raws[0]
+    main = {
+        part: {
+            kind: {
+                variant: [v for raw in raws for v in raw["main"][part][kind][variant]]
+                for variant in first["main"][part][kind]
+            }
+            for kind in ("wall", "cpu")
+        }
+        for part in ("base", "times")
+    }
+    gc_runs = {
+        state: {
+            key: sum((raw["gc"][state][key] for raw in raws), 0 if key == "collections" else [])
+            for key in first["gc"][state]
+        }
+        for state in ("frozen", "not_frozen")
+    }
+    assert all(raw["gc"]["blocks"] == first["gc"]["blocks"] for raw in raws), "same --gc-blocks in every run"
+    return {"reps": sum(raw["reps"] for raw in raws), "main": main, "gc": {**gc_runs, "blocks": first["gc"]["blocks"]}}
 
 
 def print_report(result: dict) -> None:
@@ -406,17 +405,18 @@ def configure_logging() -> None:
 
 
 async def bench(helpers: Stack, reps: int, gc_rounds: int, gc_blocks: int, seed: int) -> dict:
+    """The raw block times of one run (see summarize)."""
     from bot_rasa.patches.pooled_http import close_pooled_sessions
 
     patches.apply_enabled({})  # as `python -m bot_rasa.launch run` loads the model (gc_freeze included)
     agent = await load_agent()
     rng = random.Random(seed)
     try:
-        result = {"reps": reps, "messages_per_block": MESSAGES, **await main_loop(agent, helpers, reps, rng)}
-        result["gc_freeze"] = await gc_phase(agent, helpers, gc_rounds, gc_blocks, rng)
+        main = await main_loop(agent, helpers, reps, rng)
+        gc_runs = await gc_phase(agent, helpers, gc_rounds, gc_blocks, rng)
     finally:
         await close_pooled_sessions()
-    return result
+    return {"reps": reps, "main": main, "gc": {**gc_runs, "blocks": gc_blocks}}
 
 
 def main() -> None:
@@ -425,17 +425,23 @@ def main() -> None:
     parser.add_argument("--gc-rounds", type=int, default=3)
     parser.add_argument("--gc-blocks", type=int, default=4)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw block times here")
+    parser.add_argument("--combine", type=Path, nargs="+", help="report on the pooled runs of these --json files")
     args = parser.parse_args()
+    if args.combine:
+        print_report(summarize(combine([json.loads(path.read_text()) for path in args.combine])))
+        return
     configure_logging()
+    # Stopped from outside: still stop the action server and NLG (the finally below).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     helpers = start_helpers()
     try:
-        result = asyncio.run(bench(helpers, args.reps, args.gc_rounds, args.gc_blocks, args.seed))
+        raw = asyncio.run(bench(helpers, args.reps, args.gc_rounds, args.gc_blocks, args.seed))
     finally:
         helpers.stop()
-    print_report(result)
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+        args.json.write_text(json.dumps(raw))
+    print_report(summarize(raw))
 
 
 if __name__ == "__main__":

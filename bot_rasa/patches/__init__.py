@@ -42,7 +42,6 @@ PATCHES = (
     "diet_predict",
     "gc_freeze",
     "domain_is_empty",
-    "form_validation_once",
 )
 
 _ALL = {"", "1", "all", "on", "true", "yes"}

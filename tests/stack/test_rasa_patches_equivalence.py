@@ -123,43 +123,18 @@ def stacks(tmp_path_factory):
             running.stop()
 
 
-HOUSEHOLD, BUDGET, NEEDS = "met wie woon je", "hoeveel geld", "extra nodig"
-
-# (region sent by the widget, messages, {turn: text the reply must contain}) -- the
-# checks make sure the replies come from Rasa, not from the gateway's degraded answer.
+# (region sent by the widget, messages): the noodpakket form with household, budget
+# and needs, risks and phase follow-ups, region questions, an emergency, out of
+# scope, "bedankt" and a risk question inside the form, buttons, a new plan.
 CONVERSATIONS = [
-    (
-        None,
-        ["ik wil een noodpakket maken", "we zijn met 2 volwassenen en 2 kinderen", "50 euro", "medicijnen"],
-        {1: BUDGET, 2: NEEDS, 3: "plan voor 4 personen"},
-    ),
-    (
-        None,
-        ["bij ons is de stroom uitgevallen wat moet ik nu doen", "en daarna?", "hoe bereid ik me voor?"],
-        {0: "stroom"},
-    ),
-    (
-        None,
-        ["waar vind ik informatie in mijn regio?", "ik woon in Middelburg", "wat is de rampenzender?"],
-        {1: "Zeeland"},
-    ),
-    ("VR19", ["er is brand", "bedankt"], {0: "112"}),
-    (None, ["wie wint de champions league dit jaar", "hallo", "ben jij een robot?", "doei"], {}),
-    (
-        None,
-        ["noodpakket", "ik woon alleen", "bedankt", "25 euro", "nee"],
-        {1: BUDGET, 2: "graag gedaan", 3: NEEDS, 4: "plan voor 1 persoon"},
-    ),
-    (
-        None,
-        ["noodpakket", "2 volwassenen", "wat moet ik doen bij storm", "30 euro", "geen"],
-        {1: BUDGET, 2: "storm", 3: NEEDS},
-    ),
-    (
-        "VR17",
-        ["hoe bereid ik me goed voor op een overstroming", "en als het gebeurt?", "wat doe ik daarna"],
-        {0: "overstroming"},
-    ),
+    (None, ["ik wil een noodpakket maken", "we zijn met 2 volwassenen en 2 kinderen", "50 euro", "medicijnen"]),
+    (None, ["bij ons is de stroom uitgevallen wat moet ik nu doen", "en daarna?", "hoe bereid ik me voor?"]),
+    (None, ["waar vind ik informatie in mijn regio?", "ik woon in Middelburg", "wat is de rampenzender?"]),
+    ("VR19", ["er is brand", "bedankt"]),
+    (None, ["wie wint de champions league dit jaar", "hallo", "ben jij een robot?", "doei"]),
+    (None, ["noodpakket", "ik woon alleen", "bedankt", "25 euro", "nee"]),
+    (None, ["noodpakket", "2 volwassenen", "wat moet ik doen bij storm", "30 euro", "geen"]),
+    ("VR17", ["hoe bereid ik me goed voor op een overstroming", "en als het gebeurt?", "wat doe ik daarna"]),
     (
         None,
         [
@@ -170,7 +145,6 @@ CONVERSATIONS = [
             "geen geld",
             "nee",
         ],
-        {0: NEEDS, 1: "plan voor 2 personen", 2: HOUSEHOLD},
     ),
     (
         None,
@@ -180,14 +154,12 @@ CONVERSATIONS = [
             "welke veiligheidsregio hoort bij mij",
             "Bergen",
         ],
-        {},
     ),
-    (
-        None,
-        ["help me met een noodpakket", "2 volwassenen en 1 kind", "nee laat maar", "wat moet ik doen bij hitte"],
-        {0: HOUSEHOLD, 1: BUDGET},
-    ),
+    (None, ["help me met een noodpakket", "2 volwassenen en 1 kind", "nee laat maar", "wat moet ik doen bij hitte"]),
 ]
+# Answers that do not come from Rasa's decisions: the gateway's answer when Rasa
+# does not answer (utter_degraded) and the one for a reply it cannot show.
+NOT_FROM_RASA = ("kan je vraag nu niet goed beantwoorden", "dit antwoord kan ik nu niet goed laten zien")
 
 
 def replay(gateway: str, region: str | None, messages: list[str], session: str) -> list[list[dict]]:
@@ -207,7 +179,7 @@ def test_both_stacks_start_rasa_as_asked(stacks):
 
 @pytest.mark.parametrize("number", range(len(CONVERSATIONS)))
 def test_the_same_conversation_gets_the_same_replies(stacks, number):
-    region, messages, checks = CONVERSATIONS[number]
+    region, messages = CONVERSATIONS[number]
     session = f"test-equivalence-{number}-{os.getpid()}"
     with ThreadPoolExecutor(2) as pool:
         plain, patched = pool.map(
@@ -216,6 +188,4 @@ def test_the_same_conversation_gets_the_same_replies(stacks, number):
     for turn, (message, ours, theirs) in enumerate(zip(messages, patched, plain)):
         assert ours == theirs, f"turn {turn} ({message!r}) differs"
         text = "\n".join(m["text"] for m in ours).lower()
-        assert ours and "kan je vraag nu niet goed beantwoorden" not in text, (message, text)
-        if turn in checks:
-            assert checks[turn].lower() in text, (message, text)
+        assert ours and not any(answer in text for answer in NOT_FROM_RASA), (message, text)

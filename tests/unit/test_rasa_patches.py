@@ -16,7 +16,6 @@ from bot_rasa.patches import (
     cached_validators,
     domain_is_empty,
     event_type_lookup,
-    form_validation_once,
     gc_freeze,
     lean_requests,
     log_only_copies,
@@ -438,97 +437,3 @@ def test_domain_emptiness_is_rasas_answer():
         assert domain.is_empty() == rasas(domain)
         assert domain.is_empty() == rasas(domain)  # the cached answer too
     assert Domain.empty().is_empty() and not Domain.from_yaml('version: "3.1"\nintents: [greet]').is_empty()
-
-
-# --- form_validation_once ------------------------------------------------------------------
-
-
-def _form_back_after_digression(*after_rejection):
-    from rasa.core.actions.forms import FormAction
-    from rasa.shared.core.events import (
-        ActionExecuted,
-        ActionExecutionRejected,
-        ActiveLoop,
-        BotUttered,
-        SlotSet,
-        UserUttered,
-    )
-    from rasa.shared.core.slots import AnySlot, TextSlot
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    events = [
-        ActionExecuted("action_listen"),
-        UserUttered("noodpakket", {"intent": {"name": "ask_kit"}}),
-        ActionExecuted("noodpakket_form"),
-        ActiveLoop("noodpakket_form"),
-        SlotSet("requested_slot", "kit_budget"),
-        ActionExecuted("action_listen"),
-        UserUttered("bedankt", {"intent": {"name": "thank"}}),
-        ActionExecutionRejected("noodpakket_form"),
-        ActionExecuted("utter_thank"),
-        BotUttered("Graag gedaan"),
-        *after_rejection,
-    ]
-    slots = [TextSlot("requested_slot", mappings=[{}]), AnySlot("risk", mappings=[{}])]
-    return FormAction("noodpakket_form", None), DialogueStateTracker.from_events("s", events, slots=slots)
-
-
-async def _validate_if_required(form, tracker, monkeypatch):
-    asked = []
-
-    async def rasas(self, tracker, domain, output_channel, nlg):
-        asked.append(self.name())
-        return ["rasa's answer"]
-
-    monkeypatch.setattr(form_validation_once, "_rasa_validate_if_required", rasas)
-    return await form._validate_if_required(tracker, None, None, None), asked
-
-
-async def test_validation_said_nothing_this_turn_so_it_is_not_asked_again(monkeypatch):
-    form, tracker = _form_back_after_digression()
-    tracker.latest_message.__dict__["_nw_validated"] = ("noodpakket_form", False, False)
-    assert await _validate_if_required(form, tracker, monkeypatch) == ([], [])
-
-
-@pytest.mark.parametrize(
-    "said", [None, ("noodpakket_form", False, True), ("noodpakket_form", True, False), ("region_form", False, False)]
-)
-async def test_validation_is_asked_when_it_said_something_or_about_another_form(monkeypatch, said):
-    form, tracker = _form_back_after_digression()
-    if said:
-        tracker.latest_message.__dict__["_nw_validated"] = said
-    assert await _validate_if_required(form, tracker, monkeypatch) == (["rasa's answer"], ["noodpakket_form"])
-
-
-async def test_validation_is_asked_when_a_slot_was_set_since(monkeypatch):
-    from rasa.shared.core.events import ActionExecuted, SlotSet
-
-    form, tracker = _form_back_after_digression(ActionExecuted("action_risk_advice"), SlotSet("risk", "storm"))
-    tracker.latest_message.__dict__["_nw_validated"] = ("noodpakket_form", False, False)
-    assert await _validate_if_required(form, tracker, monkeypatch) == (["rasa's answer"], ["noodpakket_form"])
-
-
-async def test_validation_after_listening_is_rasas_own(monkeypatch):
-    from rasa.shared.core.events import ActionExecuted, UserUttered
-
-    form, tracker = _form_back_after_digression(
-        ActionExecuted("noodpakket_form"),
-        ActionExecuted("action_listen"),
-        UserUttered("50 euro", {"intent": {"name": "inform_budget"}}),
-    )
-    tracker.latest_message.__dict__["_nw_validated"] = ("noodpakket_form", False, False)
-    assert await _validate_if_required(form, tracker, monkeypatch) == (["rasa's answer"], ["noodpakket_form"])
-
-
-@pytest.mark.parametrize(
-    "candidates, answer, said",
-    [({}, [], (False, False)), ({"kit_budget": 5.0}, [], (True, False)), ({}, ["event"], (False, True))],
-)
-async def test_what_the_validation_said_is_kept_on_the_message(monkeypatch, candidates, answer, said):
-    async def rasas(self, slot_candidates, tracker, domain, output_channel, nlg):
-        return answer
-
-    monkeypatch.setattr(form_validation_once, "_rasa_validate_slots", rasas)
-    form, tracker = _form_back_after_digression()
-    assert await form.validate_slots(candidates, tracker, None, None, None) == answer
-    assert tracker.latest_message.__dict__["_nw_validated"] == ("noodpakket_form", *said)
