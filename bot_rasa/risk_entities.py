@@ -12,6 +12,7 @@ config.yml:
     - name: EntitySynonymMapper
     - name: bot_rasa.risk_entities.RiskEntityNormalizer
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -29,7 +30,7 @@ PROCESSOR = "RiskEntityNormalizer"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class RiskEntityNormalizer(GraphComponent):
+class RiskEntityNormalizer(GraphComponent):  # type: ignore[misc]  # rasa has no py.typed
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Intents where a risk named in the text is added when DIET missed it.
@@ -42,7 +43,7 @@ class RiskEntityNormalizer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RiskEntityNormalizer":
+    ) -> RiskEntityNormalizer:
         return cls(config)
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -67,7 +68,7 @@ def _mark(entity: Dict[Text, Any]) -> Dict[Text, Any]:
 
 
 def normalise_entities(
-    text: str, intent: Optional[str], entities: List[Dict[Text, Any]], search_intents: set
+    text: str, intent: Optional[str], entities: List[Dict[Text, Any]], search_intents: set[str]
 ) -> List[Dict[Text, Any]]:
     """Pure function behind process(), so it can be tested without a model.
 
@@ -102,10 +103,16 @@ def normalise_entities(
     return _dedupe(result)
 
 
-def _text_entity(found: tuple) -> Dict[Text, Any]:
+def _text_entity(found: tuple[str, int, int]) -> Dict[Text, Any]:
     key, start, end = found
-    return {"entity": "risk", "start": start, "end": end, "value": key,
-            "confidence_entity": 1.0, "extractor": PROCESSOR}
+    return {
+        "entity": "risk",
+        "start": start,
+        "end": end,
+        "value": key,
+        "confidence_entity": 1.0,
+        "extractor": PROCESSOR,
+    }
 
 
 def _dedupe(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:

@@ -18,9 +18,9 @@ The store is used by one Rasa process only, and Rasa's lock store already
 lets one message per conversation in at a time. Not meant for use with an
 event broker: the broker diff would compare a tracker with itself.
 """
+
 from __future__ import annotations
 
-import os
 import pickle
 import time
 from collections import OrderedDict
@@ -31,15 +31,18 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 
+from bot.settings import Settings
 
-class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
-    def __init__(self, domain: Domain, event_broker: Any = None, **kwargs: Dict[Text, Any]) -> None:
-        ttl = kwargs.pop("ttl_seconds", None) or os.environ.get("NW_TRACKER_TTL", 3600)
-        max_live = kwargs.pop("max_live", None) or os.environ.get("NW_LIVE_TRACKERS", 1000)
+
+class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):  # type: ignore[misc]  # rasa has no py.typed
+    def __init__(self, domain: Domain, event_broker: Any = None, **kwargs: Any) -> None:
+        settings = Settings.from_env()  # the same idle time as the gateway's replica pinning
+        ttl = kwargs.pop("ttl_seconds", None) or settings.conversation_ttl_s
+        max_live = kwargs.pop("max_live", None) or settings.live_trackers
         self.ttl_seconds = float(ttl)
         self.max_live = max(1, int(max_live))
         self._touched: Dict[Text, float] = {}
-        self._live: "OrderedDict[Text, DialogueStateTracker]" = OrderedDict()  # oldest first
+        self._live: OrderedDict[Text, DialogueStateTracker] = OrderedDict()  # oldest first
         self._pickled: Dict[Text, bytes] = {}
         super().__init__(domain, event_broker, **kwargs)
 
@@ -80,7 +83,7 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
             stored = self._pickled.get(sender_id)
             if stored is None:
                 return None
-            tracker = pickle.loads(stored)  # noqa: S301 - our own bytes, never from outside
+            tracker = pickle.loads(stored)
             self._keep_live(sender_id, tracker)
         if fetch_all_sessions:
             return tracker
