@@ -39,6 +39,7 @@ DANGER_KINDS = [
     "violence",
     "storm",
     "earthquake",
+    "heat",
     "general",
     None,
 ]
