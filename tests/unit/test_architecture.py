@@ -78,3 +78,17 @@ def test_the_rule_catches_a_wrong_import(tmp_path, monkeypatch):
             test_dependencies_point_one_way(fake)
     finally:
         fake.unlink()
+
+
+def test_the_widget_knows_the_same_region_codes():
+    # widget.js cannot import Python, so its pattern is checked against the one definition.
+    import re
+
+    from bot.core.regions import REGION_CODES
+
+    source = (ROOT / "bot" / "gateway" / "static" / "widget.js").read_text(encoding="utf-8")
+    found = re.search(r"var REGION_RE = /(.+?)/;", source)
+    assert found, "REGION_RE not found in widget.js"
+    pattern = re.compile(found.group(1))
+    candidates = [f"VR{n:02d}" for n in range(0, 100)] + ["vr01", "VR1", "VR001", " VR01", "VR01 "]
+    assert [c for c in candidates if pattern.fullmatch(c)] == list(REGION_CODES)
