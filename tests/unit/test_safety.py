@@ -33,6 +33,10 @@ RISK_KEYS = set(
 )
 
 ACUTE = [
+    # Flames close by, a fire coming at the house, a sparking power line (issue 14's list).
+    "er komen vlammen uit het stopcontact in de slaapkamer",
+    "het vuur komt naar ons huis toe",
+    "er ligt een stroomkabel op straat die vonkt",
     "help mijn huis staat in brand",
     "Er is brand in de keuken!!",
     "de pan staat in de fik wat nu",
@@ -73,6 +77,9 @@ ACUTE = [
 ]
 
 NOT_ACUTE = [
+    "wat moet ik doen als er vlammen uit het stopcontact komen",
+    "hoe voorkom ik dat er vlammen uit mijn wasdroger komen",
+    "ik zie vlammen in de verte bij de heide, 5 km van ons huis",
     "wat moet ik doen bij brand",
     "hoe voorkom ik brand in huis",
     "wanneer bel je 112",
