@@ -73,38 +73,9 @@ os.environ.update(
 from bot.ops.stack import Stack, latest_model, port_in_use  # noqa: E402
 from bot_rasa import patches  # noqa: E402
 
-# (region, messages): the conversations of tests/stack/test_rasa_patches_equivalence.py.
-WORKLOAD = [
-    (None, ["ik wil een noodpakket maken", "we zijn met 2 volwassenen en 2 kinderen", "50 euro", "medicijnen"]),
-    (None, ["bij ons is de stroom uitgevallen wat moet ik nu doen", "en daarna?", "hoe bereid ik me voor?"]),
-    (None, ["waar vind ik informatie in mijn regio?", "ik woon in Middelburg", "wat is de rampenzender?"]),
-    ("VR19", ["er is brand", "bedankt"]),
-    (None, ["wie wint de champions league dit jaar", "hallo", "ben jij een robot?", "doei"]),
-    (None, ["noodpakket", "ik woon alleen", "bedankt", "25 euro", "nee"]),
-    (None, ["noodpakket", "2 volwassenen", "wat moet ik doen bij storm", "30 euro", "geen"]),
-    ("VR17", ["hoe bereid ik me goed voor op een overstroming", "en als het gebeurt?", "wat doe ik daarna"]),
-    (
-        None,
-        [
-            "ik wil een noodpakket voor 2 volwassenen en een hond, 100 euro",
-            "nee",
-            "ik wil een nieuw noodpakket",
-            "ik woon alleen met mijn hond",
-            "geen geld",
-            "nee",
-        ],
-    ),
-    (
-        None,
-        [
-            '/ask_risk{"risk":"drinkwater"}',
-            '/ask_phase{"phase":"na","risk":"drinkwater"}',
-            "welke veiligheidsregio hoort bij mij",
-            "Bergen",
-        ],
-    ),
-    (None, ["help me met een noodpakket", "2 volwassenen en 1 kind", "nee laat maar", "wat moet ik doen bij hitte"]),
-]
+# The conversations the equivalence test compares, plain against patched.
+from tests.stack.test_rasa_patches_equivalence import CONVERSATIONS as WORKLOAD  # noqa: E402
+
 MESSAGES = sum(len(messages) for _, messages in WORKLOAD)
 
 

@@ -8,6 +8,7 @@ depends on bot.core only.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from bot.core.kit import Plan, kit_facts
@@ -29,6 +30,16 @@ def region_from_tracker(tracker: dict[str, Any]) -> str | None:
     )
 
 
+_kit_facts = functools.lru_cache(maxsize=1)(kit_facts)
+
+
+@functools.lru_cache(maxsize=1)
+def _national() -> dict[str, Any]:
+    # Built once per process: templates run in an immutable sandbox, so every
+    # rendering can share it instead of deep-copying the channels each time.
+    return {"channels": national_channels()}
+
+
 def template_context(
     slots: dict[str, Any],
     region: str | None,
@@ -40,8 +51,8 @@ def template_context(
     context: dict[str, Any] = {
         "slots": dict(slots),
         "region": get_region(region) if region else None,
-        "national": {"channels": national_channels()},
-        "kit": kit_facts(),
+        "national": _national(),
+        "kit": _kit_facts(),
         "notice": notice,
     }
     for key, value in (arguments or {}).items():

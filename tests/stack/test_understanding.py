@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Chat
+from tests.unit.test_understanding import ISSUE_RISKS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,22 +98,8 @@ def test_out_of_scope_is_refused(results):
         assert total and right / total >= MIN_OUT_OF_SCOPE[name], f"{name}: {right}/{total}"
 
 
-# --- the issue's own examples ------------------------------------------------------------
+# --- the issue's own examples (ISSUE_RISKS, shared with the unit test) -------------------
 
-ISSUE_RISKS = [
-    ("windkracht 10 verwacht, tips?", "storm"),
-    ("internet en telefoon liggen eruit hoe bel ik hulp", "telecomstoring"),
-    ("ik zie een verdacht pakketje liggen, wat moet ik doen", "terrorisme"),
-    ("wat als nederland wordt aangevallen", "militaire_dreiging"),
-    ("tips bij een griepepidemie", "infectieziekte"),
-    ("hoe houd ik mijn huis warm als de stroom lang uitvalt", "stroomstoring"),
-    ("het wordt 38 graden hoe zorg ik voor mijn oma", "hitte"),
-    ("het waterbedrijf zegt dat we water moeten koken, hoe lang", "drinkwater"),
-    ("de dijk lekt", "overstroming"),
-    ("bruin water uit de kraan", "drinkwater"),
-    ("alle lichten in de straat zijn uit", "stroomstoring"),
-    ("het huis trilde", "aardbeving"),
-]
 
 ISSUE_EMERGENCIES = [
     "kind te water bij de haven",

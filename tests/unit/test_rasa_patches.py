@@ -11,7 +11,6 @@ import pytest
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
-from bot_rasa import patches
 from bot_rasa.patches import (
     cached_validators,
     domain_is_empty,
@@ -21,22 +20,7 @@ from bot_rasa.patches import (
     log_only_copies,
     pooled_http,
 )
-from bot_rasa.patches._switch import as_called
-
-
-@pytest.fixture(autouse=True, scope="module")
-def all_patches_on():
-    before = patches.revert_all()
-    patches.apply_enabled({})
-    yield
-    patches.revert_all()
-    patches.apply_enabled({patches.ENV_VAR: ",".join(before) or "0"})
-
-
-def rasas_own(module, attribute):
-    """Rasa's value of what `module` replaced (the patch stays on)."""
-    return next(as_called(r.original) for r in module.apply() if r.attribute == attribute)
-
+from tests.unit.patch_helpers import all_patches_on, rasas_own  # noqa: F401 (autouse fixture)
 
 GOOD = {"events": [{"event": "slot", "name": "risk", "value": "storm"}], "responses": [{"response": "utter_greet"}]}
 BAD = [

@@ -14,9 +14,8 @@ import pytest
 import yaml
 
 from bot.ops.stack import latest_model
-from bot_rasa import patches
 from bot_rasa.patches import diet_predict, graph_in_order, rule_index, sparse_join
-from bot_rasa.patches._switch import as_called
+from tests.unit.patch_helpers import all_patches_on, rasas_own  # noqa: F401 (autouse fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
@@ -40,22 +39,8 @@ def heldout_texts(limit: int = 40) -> list[str]:
     return texts[:limit]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def all_patches_on():
-    before = patches.revert_all()
-    patches.apply_enabled({})
-    yield
-    patches.revert_all()
-    patches.apply_enabled({patches.ENV_VAR: ",".join(before) or "0"})
-
-
-def rasas_own(module, attribute):
-    """Rasa's value of what `module` replaced (the patch stays on)."""
-    return next(as_called(r.original) for r in module.apply() if r.attribute == attribute)
-
-
 @pytest.fixture(scope="module")
-def agent(all_patches_on):
+def agent(all_patches_on):  # noqa: F811 (the shared fixture, imported above)
     from rasa.core.agent import Agent
 
     return Agent.load(str(latest_model()))

@@ -8,23 +8,27 @@ from bot.core import english, understanding
 from bot.core.language import detect_language
 from bot.core.risks import RISK_KEYS
 
+# The issue's own examples; tests/stack/test_understanding.py sends them through the real stack.
+ISSUE_RISKS = [
+    ("windkracht 10 verwacht, tips?", "storm"),
+    ("internet en telefoon liggen eruit hoe bel ik hulp", "telecomstoring"),
+    ("ik zie een verdacht pakketje liggen, wat moet ik doen", "terrorisme"),
+    ("wat als nederland wordt aangevallen", "militaire_dreiging"),
+    ("tips bij een griepepidemie", "infectieziekte"),
+    ("hoe houd ik mijn huis warm als de stroom lang uitvalt", "stroomstoring"),
+    ("het wordt 38 graden hoe zorg ik voor mijn oma", "hitte"),
+    ("het waterbedrijf zegt dat we water moeten koken, hoe lang", "drinkwater"),
+    ("de dijk lekt", "overstroming"),
+    ("bruin water uit de kraan", "drinkwater"),
+    ("alle lichten in de straat zijn uit", "stroomstoring"),
+    ("het huis trilde", "aardbeving"),
+]
+
 
 @pytest.mark.parametrize(
     ("text", "risk"),
     [
-        # the issue's examples
-        ("windkracht 10 verwacht, tips?", "storm"),
-        ("internet en telefoon liggen eruit hoe bel ik hulp", "telecomstoring"),
-        ("ik zie een verdacht pakketje liggen, wat moet ik doen", "terrorisme"),
-        ("wat als nederland wordt aangevallen", "militaire_dreiging"),
-        ("tips bij een griepepidemie", "infectieziekte"),
-        ("hoe houd ik mijn huis warm als de stroom lang uitvalt", "stroomstoring"),
-        ("het wordt 38 graden hoe zorg ik voor mijn oma", "hitte"),
-        ("het waterbedrijf zegt dat we water moeten koken, hoe lang", "drinkwater"),
-        ("de dijk lekt", "overstroming"),
-        ("bruin water uit de kraan", "drinkwater"),
-        ("alle lichten in de straat zijn uit", "stroomstoring"),
-        ("het huis trilde", "aardbeving"),
+        *ISSUE_RISKS,
         # lemmas: one word for waait / woei / gewaaid
         ("het waait heel hard", "storm"),
         ("het woei enorm vannacht", "storm"),
