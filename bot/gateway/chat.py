@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_MESSAGE = 1000
-EMERGENCY_PREFIX = "bel 112"
 
 
 def risk_arguments(key: str | None, phase: str) -> dict[str, Any]:
@@ -222,12 +221,10 @@ async def answer(
     except (ClientError, asyncio.TimeoutError, ValueError) as exc:
         logger.warning("rasa unavailable (%s); answering in degraded mode", type(exc).__name__)
         key = (found and found.risk) or match_risk(message)
-        arguments = {"danger": danger, **risk_arguments(key, "tijdens")}
-        messages = as_messages(replies.render("utter_degraded", region=region, arguments=arguments))
-        if key:
-            messages += as_messages(
-                replies.render("utter_risk_advice", region=region, arguments=risk_arguments(key, "tijdens"))
-            )
+        advice = risk_arguments(key, "tijdens")
+        messages = as_messages(replies.render("utter_degraded", region=region, arguments={"danger": danger, **advice}))
+        if advice:
+            messages += as_messages(replies.render("utter_risk_advice", region=region, arguments=advice))
 
     if found is not None and not starts_with_112(messages):
         # The same 112 answer the emergency action gives, with the kind of danger (English for English).
