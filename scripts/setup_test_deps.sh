@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Redis and PostgreSQL for the cluster and fault tests.
+bash scripts/setup_services.sh
+
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian chromium for the browser tests..."
