@@ -29,6 +29,13 @@ class Settings:
     rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     actions_url: str = "http://127.0.0.1:5055"
     nlg_url: str = "http://127.0.0.1:5056"
+    # Every action and NLG server, for /healthz (`make cluster` runs two of each).
+    actions_urls: tuple[str, ...] = ("http://127.0.0.1:5055",)
+    nlg_urls: tuple[str, ...] = ("http://127.0.0.1:5056",)
+    # Shared state (issue 15): empty = each process keeps its own in memory (`make run`).
+    # Set, Rasa keeps conversations and locks in this Redis and the gateways share
+    # their rate limits and idempotency keys (docs/operations.md).
+    redis_url: str = ""
     rasa_timeout: float = 15.0
     # Messages in flight per Rasa replica; more wait in line at the gateway
     # (0 = no limit). 2-3 gave the lowest p95 at 20 residents (docs/performance.md).
@@ -64,6 +71,14 @@ class Settings:
             rasa_urls=tuple(f"http://127.0.0.1:{port}" for port in rasa_ports),
             actions_url=f"http://127.0.0.1:{env('NW_ACTIONS_PORT', '5055')}",
             nlg_url=f"http://127.0.0.1:{env('NW_NLG_PORT', '5056')}",
+            actions_urls=tuple(
+                f"http://127.0.0.1:{port}"
+                for port in _ports(env("NW_ACTIONS_PORTS") or env("NW_ACTIONS_PORT") or "5055")
+            ),
+            nlg_urls=tuple(
+                f"http://127.0.0.1:{port}" for port in _ports(env("NW_NLG_PORTS") or env("NW_NLG_PORT") or "5056")
+            ),
+            redis_url=env("NW_REDIS_URL", ""),
             rasa_timeout=float(env("NW_RASA_TIMEOUT", cls.rasa_timeout)),
             rasa_concurrency=int(env("NW_RASA_CONCURRENCY", cls.rasa_concurrency)),
             ip_rate_per_min=int(env("NW_IP_RATE", cls.ip_rate_per_min)),
