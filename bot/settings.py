@@ -43,6 +43,10 @@ class Settings:
     # Per client IP and per session, messages per minute (0 = off).
     ip_rate_per_min: int = 120
     session_rate_per_min: int = 30
+    # Per client IP, requests per minute to the other public APIs and the checklist (0 = off).
+    api_rate_per_min: int = 120
+    # Reverse proxies whose X-Forwarded-For is believed (CIDRs, comma or space separated).
+    trusted_proxies: str = ""
     # Idle time after which a conversation is forgotten (Rasa and gateway alike).
     conversation_ttl_s: float = 3600.0
     # Conversations kept as live objects per Rasa replica (bot_rasa/tracker_store.py).
@@ -55,9 +59,16 @@ class Settings:
     # --- processes (bot/ops/stack.py) ---------------------------------------------------
     # Rasa replicas under `make run`: one Rasa process uses one core (~0.8 GB each).
     rasa_replicas: int = 2
+    # Where the action server listens: loopback, or the pod's address on a pod network.
+    actions_host: str = "127.0.0.1"
+    # Token for Rasa's HTTP API (conversations, model); /model/parse stays open on loopback.
+    rasa_token: str = ""
     # --- NLG and Redactie --------------------------------------------------------------
     nlg_port: int = 5056
     db_path: Path = DEFAULT_DB
+    # PostgreSQL for the Redactie instead of the SQLite file (issue 15), e.g.
+    # postgresql://user:pass@host/noodwijzer or postgresql:///noodwijzer?host=/run/dir
+    database_url: str = ""
     # --- all servers ---------------------------------------------------------------
     log_level: str = "WARNING"
 
@@ -83,14 +94,19 @@ class Settings:
             rasa_concurrency=int(env("NW_RASA_CONCURRENCY", cls.rasa_concurrency)),
             ip_rate_per_min=int(env("NW_IP_RATE", cls.ip_rate_per_min)),
             session_rate_per_min=int(env("NW_SESSION_RATE", cls.session_rate_per_min)),
+            api_rate_per_min=int(env("NW_API_RATE", cls.api_rate_per_min)),
+            trusted_proxies=env("NW_TRUSTED_PROXIES", ""),
             conversation_ttl_s=float(env("NW_TRACKER_TTL", cls.conversation_ttl_s)),
             live_trackers=int(env("NW_LIVE_TRACKERS", cls.live_trackers)),
             extra_origins=env("NOODWIJZER_EXTRA_ORIGINS", ""),
             public_url=env("NOODWIJZER_PUBLIC_URL", "").rstrip("/"),
             access_log=env("NW_ACCESS_LOG") == "1",
             rasa_replicas=int(env("NW_RASA_REPLICAS", cls.rasa_replicas)),
+            actions_host=env("NW_ACTIONS_HOST", cls.actions_host),
+            rasa_token=env("NW_RASA_TOKEN", ""),
             nlg_port=int(env("NW_NLG_PORT", cls.nlg_port)),
             db_path=Path(env("NOODWIJZER_DB") or DEFAULT_DB),
+            database_url=env("NW_DATABASE_URL", ""),
             log_level=env("NW_LOG_LEVEL", cls.log_level),
         )
 

@@ -22,6 +22,7 @@ def stack(tmp_path_factory):
         # The tests send many messages from one address; the limiter has its own test.
         "NW_IP_RATE": "0",
         "NW_SESSION_RATE": "0",
+        "NW_API_RATE": "0",
         # Few live conversations per Rasa replica, so the conversation tests also
         # take the path where older conversations are pickled and come back.
         "NW_LIVE_TRACKERS": "4",

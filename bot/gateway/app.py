@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot.gateway import chat, cors, health, noodpakket_api, regio_api, risico_api, widget
+from bot.gateway import chat, cors, health, limits, noodpakket_api, regio_api, risico_api, widget
 from bot.gateway.errors import error_middleware
 from bot.ops import fastloop, memory
 from bot.redactie import web as redactie_web
@@ -24,13 +24,16 @@ from bot.texts.replies import Replies
 
 logger = logging.getLogger(__name__)
 
-ROUTES = (chat, health, risico_api, regio_api, noodpakket_api, widget, redactie_web)
+ROUTES = (limits, chat, health, risico_api, regio_api, noodpakket_api, widget, redactie_web)
 
 
 def create_app(settings: Settings | None = None, replies: Replies | None = None) -> web.Application:
     settings = settings or Settings.from_env()
-    # Error handling outermost, then CORS for the embedding sites.
-    app = web.Application(middlewares=[error_middleware, cors.cors_middleware], client_max_size=64 * 1024)
+    # Error handling outermost, then CORS for the embedding sites, then the rate limits
+    # (so a refused foreign site costs nobody's budget).
+    app = web.Application(
+        middlewares=[error_middleware, cors.cors_middleware, limits.limit_middleware], client_max_size=64 * 1024
+    )
     app["settings"] = settings
     app["replies"] = replies or Replies(Renderer(store=open_default_store()), notice_lookup=active_notice)
 

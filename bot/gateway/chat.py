@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from aiohttp import ClientConnectorError, ClientError, web
@@ -19,8 +17,10 @@ from aiohttp import ClientConnectorError, ClientError, web
 from bot.core.regions import valid_region
 from bot.core.risks import get_risk, match_risk
 from bot.core.safety import find_danger
+from bot.gateway.client_address import request_key
 from bot.gateway.errors import json_error
 from bot.gateway.idempotency import IdempotencyCache, KeyConflict, valid_key
+from bot.gateway.limits import MemoryLimiter, rate_limited
 from bot.gateway.routing import ReplicaRouter, ReplicaSlots
 from bot.gateway.safety_net import emergency_first, starts_with_112
 from bot.texts.render import Rendered, split_bubbles
@@ -89,38 +89,6 @@ def _strict_loads(raw: str) -> Any:
     return json.loads(raw, parse_constant=reject_constant)
 
 
-# --- rate limiting -------------------------------------------------------------
-
-
-class RateLimiter:
-    """Sliding one-minute window per key; in memory, per gateway process."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, key: str) -> bool:
-        if self.per_minute <= 0:
-            return True
-        now = time.monotonic()
-        window = self.hits[key]
-        while window and now - window[0] > 60:
-            window.popleft()
-        if len(window) >= self.per_minute:
-            return False
-        window.append(now)
-        if len(self.hits) > 50_000:  # bound memory under abuse
-            self.hits.clear()
-        return True
-
-    def retry_after(self, key: str) -> int:
-        """Whole seconds until `key` may send again (at least 1)."""
-        window = self.hits.get(key)
-        if not window or len(window) < self.per_minute:
-            return 1
-        return max(1, int(60 - (time.monotonic() - window[0]) + 0.999))
-
-
 # --- replies -------------------------------------------------------------------
 
 
@@ -187,7 +155,7 @@ async def chat(request: web.Request) -> web.Response:
     except BadRequest as exc:
         return json_error(exc.status, str(exc))
 
-    client = request.remote or "unknown"
+    client = request_key(request)  # behind a trusted proxy: X-Forwarded-For (bot/gateway/client_address.py)
     try:
         if message_id is None:
             messages = await answer(app, client, session_id, message, region)
@@ -197,7 +165,10 @@ async def chat(request: web.Request) -> web.Response:
             messages, _replayed = await app["idempotency"].run(session_id, message_id, message, produce)
     except RateLimited as exc:
         # The wait is in the body too: a page on another site cannot read every header.
-        response = json_error(429, "too many messages, wait a minute", retry_after=exc.seconds)
+        # The resident also gets it as a bot message that still points to 112.
+        messages = as_messages(rate_limited(app["replies"], exc.seconds, region))
+        text = " ".join(m["text"] for m in messages)
+        response = json_error(429, text, retry_after=exc.seconds, session_id=session_id, messages=messages)
         response.headers["Retry-After"] = str(exc.seconds)
         return response
     except KeyConflict as exc:
@@ -210,8 +181,9 @@ async def answer(
 ) -> list[dict[str, Any]]:
     """The bot's messages for one resident message: rate limits, Rasa (or degraded), 112 first."""
     for limiter, who in ((app["ip_limiter"], client), (app["session_limiter"], session_id)):
-        if not limiter.allow(who):
-            raise RateLimited(limiter.retry_after(who))
+        decision = await limiter.hit(who)
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after)
 
     replies: Replies = app["replies"]
     found = find_danger(message)  # once per message: it is the costliest check here
@@ -236,8 +208,8 @@ async def answer(
 
 def setup(app: web.Application) -> None:
     settings = app["settings"]
-    app["ip_limiter"] = RateLimiter(settings.ip_rate_per_min)
-    app["session_limiter"] = RateLimiter(settings.session_rate_per_min)
+    app["ip_limiter"] = MemoryLimiter(settings.ip_rate_per_min)
+    app["session_limiter"] = MemoryLimiter(settings.session_rate_per_min)
     app["idempotency"] = IdempotencyCache()
     app["rasa_router"] = ReplicaRouter(settings.rasa_urls, settings.conversation_ttl_s)
     app["rasa_slots"] = ReplicaSlots(settings.rasa_urls, settings.rasa_concurrency, settings.rasa_timeout)
