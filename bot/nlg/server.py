@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.ops import fastloop, memory
+from bot.redactie.advice import open_advice
 from bot.redactie.notices import active_notice
 from bot.redactie.store import open_default_store
 from bot.settings import Settings
@@ -24,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 def build_replies() -> Replies:
-    """Repository texts with the Redactie's live edits and incident notices."""
-    return Replies(Renderer(store=open_default_store()), notice_lookup=active_notice)
+    """Repository texts with the Redactie's live edits, advice edits and incident notices."""
+    store = open_default_store()
+    return Replies(Renderer(store=store), notice_lookup=active_notice, advice=open_advice(store))
 
 
 async def handle_nlg(request: web.Request) -> web.Response:

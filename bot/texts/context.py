@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from bot.core.advice import merge_channels
 from bot.core.kit import Plan, kit_facts
 from bot.core.regions import choose_region, get_region, national_channels, valid_region
 
@@ -45,12 +46,14 @@ def template_context(
     region: str | None,
     arguments: dict[str, Any] | None = None,
     notice: dict[str, Any] | None = None,
+    channels: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Variables for one rendering. `arguments` (from the action) cannot replace
-    the slots or the national facts."""
+    the slots or the national facts. `channels`: the Redactie's edit of the
+    region's broadcaster, frequency and alert site (bot.core.advice.merge_channels)."""
     context: dict[str, Any] = {
         "slots": dict(slots),
-        "region": get_region(region) if region else None,
+        "region": merge_channels(get_region(region), channels) if region else None,
         "national": _national(),
         "kit": _kit_facts(),
         "notice": notice,
