@@ -8,7 +8,7 @@ Nothing else in bot/ reads os.environ.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -18,6 +18,11 @@ DEFAULT_DB = ROOT / "var" / "noodwijzer.sqlite3"
 
 def _ports(value: str) -> tuple[int, ...]:
     return tuple(int(port) for port in value.split(",") if port.strip())
+
+
+def _urls(value: str) -> tuple[str, ...]:
+    """Comma-separated URLs ("http://rasa:5005,http://rasa-b:5005"), without trailing slashes."""
+    return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class Settings:
     rasa_token: str = ""
     # --- NLG and Redactie --------------------------------------------------------------
     nlg_port: int = 5056
+    # Where the NLG server listens: loopback, or the pod's address on a pod network (deploy/).
+    nlg_host: str = "127.0.0.1"
     db_path: Path = DEFAULT_DB
     # PostgreSQL for the Redactie instead of the SQLite file (issue 15), e.g.
     # postgresql://user:pass@host/noodwijzer or postgresql:///noodwijzer?host=/run/dir
@@ -105,9 +112,25 @@ class Settings:
             actions_host=env("NW_ACTIONS_HOST", cls.actions_host),
             rasa_token=env("NW_RASA_TOKEN", ""),
             nlg_port=int(env("NW_NLG_PORT", cls.nlg_port)),
+            nlg_host=env("NW_NLG_HOST", cls.nlg_host),
             db_path=Path(env("NOODWIJZER_DB") or DEFAULT_DB),
             database_url=env("NW_DATABASE_URL", ""),
             log_level=env("NW_LOG_LEVEL", cls.log_level),
+        ).with_service_urls(environ)
+
+    def with_service_urls(self, environ: Mapping[str, str] | None = None) -> Settings:
+        """On a cluster (deploy/kubernetes) the parts live at service names, not on
+        loopback: NW_RASA_URLS, NW_ACTIONS_URLS and NW_NLG_URLS (comma separated full
+        URLs) replace the loopback addresses built from the ports."""
+        env = (os.environ if environ is None else environ).get
+        rasa, actions, nlg = (_urls(env(name, "")) for name in ("NW_RASA_URLS", "NW_ACTIONS_URLS", "NW_NLG_URLS"))
+        return replace(
+            self,
+            rasa_urls=rasa or self.rasa_urls,
+            actions_urls=actions or self.actions_urls,
+            actions_url=actions[0] if actions else self.actions_url,
+            nlg_urls=nlg or self.nlg_urls,
+            nlg_url=nlg[0] if nlg else self.nlg_url,
         )
 
     @property
