@@ -440,7 +440,7 @@ def _cash_eur(household: Household) -> int:
 
 
 def checklist_query(request: PlanRequest) -> str:
-    """The household in a query string: the checklist page stores nothing."""
+    """The household form-encoded, for the checklist URL's fragment (never sent to a server)."""
     params: list[tuple[str, str]] = [(name, str(getattr(request.household, name))) for name in COUNT_FIELDS]
     budget = f"{request.budget_eur:.2f}".rstrip("0").rstrip(".")
     params.append(("budget_eur", budget))
@@ -452,7 +452,8 @@ def checklist_query(request: PlanRequest) -> str:
 
 
 def checklist_url(request: PlanRequest) -> str:
-    return f"{CHECKLIST_PATH}?{checklist_query(request)}"
+    # After "#", not "?": no proxy or server log sees the household (issue 18).
+    return f"{CHECKLIST_PATH}#{checklist_query(request)}"
 
 
 def make_plan(request: PlanRequest) -> Plan:

@@ -18,7 +18,7 @@ from bot.core.regions import valid_region
 from bot.core.risks import get_risk, match_risk
 from bot.core.safety import find_danger
 from bot.gateway.client_address import request_key
-from bot.gateway.errors import json_error
+from bot.gateway.errors import BadInput, json_error, read_json_object
 from bot.gateway.idempotency import IdempotencyCache, KeyConflict, valid_key
 from bot.gateway.limits import MemoryLimiter, rate_limited
 from bot.gateway.routing import ReplicaRouter, ReplicaSlots
@@ -43,21 +43,12 @@ def risk_arguments(key: str | None, phase: str) -> dict[str, Any]:
 # --- validation ---------------------------------------------------------------
 
 
-class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+# One strict JSON reader for every endpoint (bot/gateway/errors.py).
+BadRequest = BadInput
 
 
 async def parse_request(request: web.Request) -> tuple[str, str, str | None, str | None]:
-    try:
-        body = await request.json(loads=_strict_loads)
-    except web.HTTPRequestEntityTooLarge:
-        raise BadRequest("request too large", 413) from None
-    except Exception:
-        raise BadRequest("body must be valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object")
+    body = await read_json_object(request)
     session_id = body.get("session_id")
     message = body.get("message")
     region = body.get("region")
@@ -78,15 +69,6 @@ async def parse_request(request: web.Request) -> tuple[str, str, str | None, str
     if message_id is not None and not valid_key(message_id):
         raise BadRequest("message_id must be 8-64 characters: letters, digits, '-' or '_'")
     return session_id, message, region, message_id
-
-
-def _strict_loads(raw: str) -> Any:
-    import json
-
-    def reject_constant(value: str) -> Any:
-        raise ValueError(value)
-
-    return json.loads(raw, parse_constant=reject_constant)
 
 
 # --- replies -------------------------------------------------------------------
@@ -137,8 +119,10 @@ async def ask_rasa(app: web.Application, session_id: str, message: str, region: 
             # on another replica beats the degraded answer.
             if attempt == len(replicas) - 1:
                 raise
-    if not isinstance(data, list):
-        raise ClientError("unexpected rasa reply")
+    # Rasa's REST channel answers [] when it could not handle the message (its
+    # tracker or lock store unreachable, say Redis down): for the resident that is "down".
+    if not isinstance(data, list) or not data:
+        raise ClientError("rasa gave no answer")
     return data
 
 

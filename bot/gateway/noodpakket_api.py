@@ -1,39 +1,52 @@
 """Noodpakket plan over HTTP.
 
-POST /api/v1/noodpakket   JSON household + budget -> the plan (see docs and DESIGN.md contract)
-GET  /noodpakket/checklist  the same plan as a printable A4 HTML page
+POST /api/v1/noodpakket      JSON household + budget -> the plan (see docs and DESIGN.md contract)
+GET  /noodpakket/checklist   the printable A4 page, the same for everyone (no household)
+GET  /noodpakket/checklist.js  its script
+POST /noodpakket/checklist   form-encoded household (the page's URL fragment) -> the plan as HTML
 
-Both validate with bot.core.kit.parse_request, so a bad household gets the same 400
-JSON error on either route. The checklist carries the household in its query
-string only: nothing is stored, and nothing about the household is logged.
+The household travels in the checklist URL's fragment (`checklist_url` is
+`/noodpakket/checklist#adults=2&...`), which browsers never send to a server:
+the page's own script posts it in a request body. So no proxy access log, server
+log or Referer holds a household or a health need, and nothing is stored.
+Every route validates with bot.core.kit.parse_request: a bad household gets the
+same 400 JSON error on each.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import re
+import urllib.parse
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiMapping
+from multidict import MultiDict, MultiMapping
 
 from bot.core import kit
 from bot.core.knowledge import TEMPLATES_DIR
-from bot.gateway.errors import json_error
+from bot.gateway.errors import BadInput, json_error, read_json
+from bot.gateway.widget import STATIC_DIR
 from bot.texts.jinja import html_environment
 from bot.texts.replies import Replies
 
 API_PATH = "/api/v1/noodpakket"
 CHECKLIST_TEMPLATE = "checklist.html.j2"
+CHECKLIST_PLAN_TEMPLATE = "checklist_plan.html.j2"
+CHECKLIST_SCRIPT = kit.CHECKLIST_PATH + ".js"
+MAX_FRAGMENT = 1024  # the longest household fragment is ~250 characters
 PLAN_RESPONSE = "utter_kit_plan"
 INT_RE = re.compile(r"^\d{1,6}$")
 NUMBER_RE = re.compile(r"^\d{1,6}(?:\.\d{1,2})?$")
 QUERY_FIELDS = set(kit.COUNT_FIELDS) | {"budget_eur", "days", "needs", "region"}
 
-# The page shows no private data to third parties: no external resources,
-# no scripts, no referrer (the query holds the household), not cached.
+# The page shows no private data to third parties: no external resources, only
+# its own script, which may only call this server; no referrer; not cached.
 CHECKLIST_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    ),
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -54,9 +67,33 @@ def plan_response(replies: Replies, request: kit.PlanRequest) -> dict[str, Any]:
 
 
 def render_checklist(plan: kit.Plan) -> str:
+    """The plan part of the checklist page (HTML, no scripts)."""
     weeks = [step["week"] for step in plan.spread["schedule"] for _ in step["items"]]
     rows = [{"week": week, "item": item} for week, item in zip(weeks, plan.later)]
-    return _HTML.get_template(CHECKLIST_TEMPLATE).render(plan=plan, kit=kit.kit_facts(), later_rows=rows)
+    return _HTML.get_template(CHECKLIST_PLAN_TEMPLATE).render(plan=plan, kit=kit.kit_facts(), later_rows=rows)
+
+
+@functools.lru_cache(maxsize=1)
+def checklist_page() -> str:
+    """The page around it: the same for everyone, so it can hold nothing personal."""
+    return _HTML.get_template(CHECKLIST_TEMPLATE).render()
+
+
+@functools.lru_cache(maxsize=1)
+def checklist_script() -> bytes:
+    return (STATIC_DIR / "checklist.js").read_bytes()
+
+
+def request_from_fragment(raw: bytes) -> kit.PlanRequest:
+    """The checklist URL's fragment (as the page's script posts it) -> a plan request."""
+    if len(raw) > MAX_FRAGMENT:
+        raise BadInput(f"body is larger than {MAX_FRAGMENT} bytes", 413)
+    try:
+        text = raw.decode("ascii")
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, max_num_fields=40, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise kit.PlanInputError("the household must be form-encoded UTF-8 (adults=2&budget_eur=50)") from None
+    return request_from_query(MultiDict(pairs))
 
 
 def request_from_query(query: MultiMapping[str]) -> kit.PlanRequest:
@@ -87,10 +124,7 @@ def request_from_query(query: MultiMapping[str]) -> kit.PlanRequest:
 
 
 async def handle_plan(request: web.Request) -> web.Response:
-    try:
-        payload = json.loads(await request.text())
-    except (ValueError, UnicodeDecodeError):
-        return json_error(400, "body is not valid JSON")
+    payload = await read_json(request)
     try:
         plan_request = kit.parse_request(payload)
     except kit.PlanInputError as exc:
@@ -98,9 +132,24 @@ async def handle_plan(request: web.Request) -> web.Response:
     return web.json_response(plan_response(request.app["replies"], plan_request))
 
 
-async def handle_checklist(request: web.Request) -> web.Response:
+async def handle_checklist_page(request: web.Request) -> web.Response:
+    # A query string is not read: an old link that carried the household in it
+    # gets the page without data, which asks for a new list.
+    return web.Response(text=checklist_page(), content_type="text/html", charset="utf-8", headers=CHECKLIST_HEADERS)
+
+
+async def handle_checklist_script(request: web.Request) -> web.Response:
+    headers = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+    return web.Response(
+        body=checklist_script(), content_type="application/javascript", charset="utf-8", headers=headers
+    )
+
+
+async def handle_checklist_plan(request: web.Request) -> web.Response:
+    if request.content_length is not None and request.content_length > MAX_FRAGMENT:
+        raise BadInput(f"body is larger than {MAX_FRAGMENT} bytes", 413)
     try:
-        plan_request = request_from_query(request.query)
+        plan_request = request_from_fragment(await request.read())
     except kit.PlanInputError as exc:
         return json_error(400, str(exc))
     html = render_checklist(kit.make_plan(plan_request))
@@ -109,4 +158,6 @@ async def handle_checklist(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_post(API_PATH, handle_plan)
-    app.router.add_get(kit.CHECKLIST_PATH, handle_checklist)
+    app.router.add_get(kit.CHECKLIST_PATH, handle_checklist_page)
+    app.router.add_post(kit.CHECKLIST_PATH, handle_checklist_plan)
+    app.router.add_get(CHECKLIST_SCRIPT, handle_checklist_script)

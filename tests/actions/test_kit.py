@@ -159,7 +159,7 @@ async def test_plan_for_family_on_fifty_euro(renderer):
     assert plan["water_liters"] == 36 and plan["total_cost_eur"] <= 50
     text = renderer.render("utter_kit_plan", template_context({}, None, {"plan": plan})).text
     assert "36 liter water" in text
-    assert "/noodpakket/checklist?adults=2&children=2" in text
+    assert "/noodpakket/checklist#adults=2&children=2" in text
 
 
 async def test_plan_uses_region_radio(renderer, monkeypatch):

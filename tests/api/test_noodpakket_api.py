@@ -1,11 +1,10 @@
-"""POST /api/v1/noodpakket and GET /noodpakket/checklist.
+"""POST /api/v1/noodpakket and the printable checklist (/noodpakket/checklist#household).
 
 Most tests run the route module in-process (aiohttp test server, no Rasa);
 the `stack` ones go through the real gateway, including the chat."""
 
 from __future__ import annotations
 
-import urllib.parse
 from html.parser import HTMLParser
 
 import pytest
@@ -19,7 +18,7 @@ from bot.texts import readability as rb
 from bot.texts.context import template_context
 from bot.texts.render import Renderer, split_bubbles
 from bot.texts.replies import Replies
-from tests.conftest import Chat, get_json, post_json
+from tests.conftest import Chat, post_json
 
 FAMILY = {"adults": 2, "children": 2, "babies": 0, "pets": 0, "budget_eur": 50}
 
@@ -105,7 +104,7 @@ async def test_plan_for_family_of_four_on_fifty_euro(client):
         assert set(item) == {"id", "name", "quantity", "unit", "cost_eur", "priority", "reason"}
     assert "36 liter" in body["text"]
     assert "ongeveer" in body["text"]
-    assert body["checklist_url"].startswith("/noodpakket/checklist?")
+    assert body["checklist_url"].startswith("/noodpakket/checklist#")
     # The text is the bot's own template, rendered with this plan.
     assert (
         body["text"]
@@ -176,22 +175,42 @@ async def test_too_large_body_is_4xx_json(client):
     assert "error" in await resp.json()
 
 
-# --- GET /noodpakket/checklist ------------------------------------------------------------
+# --- the checklist: a page that holds no data, and the plan from the URL fragment ------------
 
 
-async def test_checklist_page_shows_the_plan(client):
-    plan = await (await client.post("/api/v1/noodpakket", json={**FAMILY, "pets": 1, "needs": ["medicijnen"]})).json()
-    resp = await client.get(plan["checklist_url"])
+def fragment(plan: dict) -> str:
+    path, _, household = plan["checklist_url"].partition("#")
+    assert path == kit.CHECKLIST_PATH and "?" not in path
+    return household
+
+
+async def test_checklist_page_is_the_same_for_everyone(client):
+    resp = await client.get(kit.CHECKLIST_PATH)
     assert resp.status == 200
     assert resp.content_type == "text/html"
-    assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
     assert resp.headers["Referrer-Policy"] == "no-referrer"
     html = await resp.text()
     page = parse_html(html)
-    assert page.lang == "nl"
-    assert page.external == [] and page.scripts == 0
+    assert page.lang == "nl" and page.external == [] and page.scripts == 1
     style = "".join(page.styles)
     assert "@media print" in style and "size: A4" in style
+    # An old link with the household in its query gets the same page: the query is not read.
+    assert await (await client.get(kit.CHECKLIST_PATH + "?adults=2&needs=medicijnen")).text() == html
+    script = await client.get(noodpakket_api.CHECKLIST_SCRIPT)
+    assert script.status == 200 and "location.hash" in await script.text()
+
+
+async def test_checklist_plan_from_the_fragment(client):
+    plan = await (await client.post("/api/v1/noodpakket", json={**FAMILY, "pets": 1, "needs": ["medicijnen"]})).json()
+    resp = await client.post(
+        kit.CHECKLIST_PATH, data=fragment(plan), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert resp.status == 200 and resp.content_type == "text/html"
+    assert resp.headers["Cache-Control"] == "no-store"
+    page = parse_html(await resp.text())
+    assert page.external == [] and page.scripts == 0
     text = " ".join(" ".join(page.text).split())
     for item in plan["items"] + plan["later"]:
         assert item["name"] in text, item["id"]
@@ -199,19 +218,19 @@ async def test_checklist_page_shows_the_plan(client):
         assert action["text"] in text
     # One checkbox per free action, per item now and later, plus one for the cash.
     assert page.checkboxes == len(plan["free_actions"]) + len(plan["items"]) + len(plan["later"]) + 1
-    assert "36 liter" in text
+    assert "36 liter" in text and "medicijnen" in text.lower()
 
 
 async def test_checklist_escapes_html(client, monkeypatch):
     monkeypatch.setattr(kit, "get_region", lambda code: {"radio": {"name": "<script>alert(1)</script>", "fm": "1"}})
-    resp = await client.get("/noodpakket/checklist?adults=1&budget_eur=0&region=VR01")
+    resp = await client.post(kit.CHECKLIST_PATH, data="adults=1&budget_eur=0&region=VR01")
     html = await resp.text()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
 
 
 @pytest.mark.parametrize(
-    "query",
+    "household",
     [
         "adults=0&budget_eur=10",
         "adults=-1&budget_eur=10",
@@ -223,15 +242,22 @@ async def test_checklist_escapes_html(client, monkeypatch):
         "adults=2&adults=3&budget_eur=10",
         "adults=2&budget_eur=10&evil=1",
         "adults=99&budget_eur=10",
+        "adults=2&budget_eur=10&needs=%ff%fe",
+        "",
     ],
 )
-async def test_checklist_bad_query_gets_400(client, query):
-    resp = await client.get("/noodpakket/checklist?" + query)
+async def test_checklist_bad_household_gets_400(client, household):
+    resp = await client.post(kit.CHECKLIST_PATH, data=household)
     assert resp.status == 400
     assert "error" in await resp.json()
 
 
-def test_checklist_query_round_trip_gives_same_plan():
+async def test_checklist_too_long_gets_413(client):
+    resp = await client.post(kit.CHECKLIST_PATH, data="adults=2&budget_eur=10&" + "x" * 5000)
+    assert resp.status == 413
+
+
+def test_checklist_fragment_round_trip_gives_same_plan():
     request = kit.parse_request(
         {
             "adults": 2,
@@ -245,10 +271,7 @@ def test_checklist_query_round_trip_gives_same_plan():
         }
     )
     url = kit.checklist_url(request)
-    from multidict import MultiDict
-
-    query = MultiDict(urllib.parse.parse_qsl(url.partition("?")[2]))
-    assert noodpakket_api.request_from_query(query) == request
+    assert noodpakket_api.request_from_fragment(url.partition("#")[2].encode()) == request
 
 
 # --- through the real stack -----------------------------------------------------------------
@@ -259,7 +282,7 @@ def test_stack_api_and_checklist(stack):
     status, body = post_json(f"{stack.gateway}/api/v1/noodpakket", FAMILY)
     assert status == 200, body
     assert body["water_liters"] == 36 and body["total_cost_eur"] <= 50
-    status, page = get_json(stack.gateway + body["checklist_url"])
+    status, page = post_json(stack.gateway + kit.CHECKLIST_PATH, fragment(body))
     assert status == 200
     assert body["items"][0]["name"] in page
     status, error = post_json(f"{stack.gateway}/api/v1/noodpakket", {**FAMILY, "adults": -1})
@@ -294,7 +317,7 @@ def test_chat_reaches_plan(stack, turns):
         replies = chat.say(message)
     text = _text(replies)
     assert "36 liter" in text, text
-    assert "/noodpakket/checklist?" in text
+    assert "/noodpakket/checklist#" in text and "/noodpakket/checklist?" not in text
 
 
 @pytest.mark.stack
@@ -390,6 +413,7 @@ def test_checklist_in_chromium(checklist_server):
             response = page.goto(checklist_server + plan["checklist_url"])
             assert response.status == 200
             assert page.get_attribute("html", "lang") == "nl"
+            page.wait_for_selector("html[data-loaded=true]")
             body = page.inner_text("body")
             for item in plan["items"] + plan["later"]:
                 assert item["name"] in body
