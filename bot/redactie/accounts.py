@@ -7,12 +7,13 @@ regional: edits only the overrides and notices of its own region.
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import exc, text
 
 from bot.core.regions import is_region_code
 from bot.redactie import audit
@@ -24,6 +25,7 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 copes, but there is no reason to hash megabytes
 
 _hasher = PasswordHasher()
+_END_SESSIONS = text("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = :username)")
 # Verified when the username does not exist, so timing does not reveal which names exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-just-timing")
 
@@ -79,7 +81,7 @@ def check_password(password: str) -> None:
         raise AccountError("password_too_long")
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Any) -> User:
     return User(id=row["id"], username=row["username"], role=row["role"], region=row["region"])
 
 
@@ -89,54 +91,66 @@ def add_user(
     username = (username or "").strip().lower()
     region = region or None
     _check(username, password, role, region)
-    with db.write() as conn:
-        if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
-            raise AccountError("user_exists")
-        cur = conn.execute(
-            "INSERT INTO users (username, password_hash, role, region, created_at) VALUES (?, ?, ?, ?, ?)",
-            (username, _hasher.hash(password), role, region, time.time()),
-        )
-        audit.record(conn, actor, "user_add", username, f"{role} {region or ''}".strip())
-        assert cur.lastrowid is not None  # always set after an INSERT
-        return User(id=cur.lastrowid, username=username, role=role, region=region)
+    password_hash = _hasher.hash(password)
+    try:
+        with db.write() as conn:
+            if conn.execute(text("SELECT 1 FROM users WHERE username = :username"), {"username": username}).first():
+                raise AccountError("user_exists")
+            user_id: int = conn.execute(
+                text(
+                    "INSERT INTO users (username, password_hash, role, region, created_at) "
+                    "VALUES (:username, :password_hash, :role, :region, :created_at) RETURNING id"
+                ),
+                {
+                    "username": username,
+                    "password_hash": password_hash,
+                    "role": role,
+                    "region": region,
+                    "created_at": time.time(),
+                },
+            ).scalar_one()
+            audit.record(conn, actor, "user_add", username, f"{role} {region or ''}".strip())
+    except exc.IntegrityError as error:  # the same name added at the same moment elsewhere
+        raise AccountError("user_exists") from error
+    return User(id=user_id, username=username, role=role, region=region)
 
 
 def set_password(db: Database, username: str, password: str, actor: str = "cli") -> None:
     check_password(password)
+    name = username.strip().lower()
+    password_hash = _hasher.hash(password)
     with db.write() as conn:
         cur = conn.execute(
-            "UPDATE users SET password_hash = ? WHERE username = ?", (_hasher.hash(password), username.strip().lower())
+            text("UPDATE users SET password_hash = :password_hash WHERE username = :username"),
+            {"password_hash": password_hash, "username": name},
         )
         if cur.rowcount == 0:
             raise AccountError("no_such_user")
         # A new password ends every open session of that account.
-        conn.execute(
-            "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
-            (username.strip().lower(),),
-        )
+        conn.execute(_END_SESSIONS, {"username": name})
         audit.record(conn, actor, "user_password", username)
 
 
 def set_active(db: Database, username: str, active: bool, actor: str = "cli") -> None:
+    name = username.strip().lower()
     with db.write() as conn:
-        cur = conn.execute("UPDATE users SET active = ? WHERE username = ?", (int(active), username.strip().lower()))
+        cur = conn.execute(
+            text("UPDATE users SET active = :active WHERE username = :username"),
+            {"active": int(active), "username": name},
+        )
         if cur.rowcount == 0:
             raise AccountError("no_such_user")
         if not active:
-            conn.execute(
-                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
-                (username.strip().lower(),),
-            )
+            conn.execute(_END_SESSIONS, {"username": name})
         audit.record(conn, actor, "user_enable" if active else "user_disable", username)
 
 
 def authenticate(db: Database, username: str, password: str) -> User | None:
     """The user if the password is right and the account active, else None."""
     username = (username or "").strip().lower()
-    row = (
-        db.connect()
-        .execute("SELECT id, username, role, region, password_hash, active FROM users WHERE username = ?", (username,))
-        .fetchone()
+    row = db.row(
+        "SELECT id, username, role, region, password_hash, active FROM users WHERE username = :username",
+        username=username,
     )
     stored = row["password_hash"] if row else _DUMMY_HASH
     try:
@@ -146,27 +160,27 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     if row is None or not row["active"]:
         return None
     if _hasher.check_needs_rehash(stored):
+        new_hash = _hasher.hash(password)
         with db.write() as conn:
-            conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), row["id"]))
+            conn.execute(
+                text("UPDATE users SET password_hash = :password_hash WHERE id = :id"),
+                {"password_hash": new_hash, "id": row["id"]},
+            )
     return _user(row)
 
 
 def user_exists(db: Database, username: str) -> bool:
     return (
-        db.connect().execute("SELECT 1 FROM users WHERE username = ?", ((username or "").strip().lower(),)).fetchone()
+        db.row("SELECT 1 AS found FROM users WHERE username = :username", username=(username or "").strip().lower())
         is not None
     )
 
 
 def get_user(db: Database, user_id: int) -> User | None:
-    row = (
-        db.connect()
-        .execute("SELECT id, username, role, region FROM users WHERE id = ? AND active = 1", (user_id,))
-        .fetchone()
-    )
+    row = db.row("SELECT id, username, role, region FROM users WHERE id = :id AND active = 1", id=user_id)
     return _user(row) if row else None
 
 
 def list_users(db: Database) -> list[tuple[User, bool]]:
-    rows = db.connect().execute("SELECT id, username, role, region, active FROM users ORDER BY username").fetchall()
+    rows = db.rows("SELECT id, username, role, region, active FROM users ORDER BY username")
     return [(_user(row), bool(row["active"])) for row in rows]

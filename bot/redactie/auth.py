@@ -12,6 +12,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
 from bot.redactie import accounts
 from bot.redactie.accounts import User
 from bot.redactie.db import Database
@@ -40,10 +43,19 @@ def create_session(db: Database, user: User, now: float | None = None) -> tuple[
     now = time.time() if now is None else now
     token, csrf = new_token(), new_token()
     with db.write() as conn:
-        conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+        purge_expired(conn, now)
         conn.execute(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            (_hash(token), user.id, csrf, now, now + SESSION_TTL),
+            text(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) "
+                "VALUES (:token_hash, :user_id, :csrf_token, :created_at, :expires_at)"
+            ),
+            {
+                "token_hash": _hash(token),
+                "user_id": user.id,
+                "csrf_token": csrf,
+                "created_at": now,
+                "expires_at": now + SESSION_TTL,
+            },
         )
     return token, Session(user=user, csrf_token=csrf, expires_at=now + SESSION_TTL)
 
@@ -52,13 +64,10 @@ def get_session(db: Database, token: str | None, now: float | None = None) -> Se
     if not token or len(token) > 200:
         return None
     now = time.time() if now is None else now
-    row = (
-        db.connect()
-        .execute(
-            "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
-            (_hash(token), now),
-        )
-        .fetchone()
+    row = db.row(
+        "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = :token_hash AND expires_at > :now",
+        token_hash=_hash(token),
+        now=now,
     )
     if row is None:
         return None
@@ -71,7 +80,7 @@ def get_session(db: Database, token: str | None, now: float | None = None) -> Se
 def end_session(db: Database, token: str | None) -> None:
     if token:
         with db.write() as conn:
-            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_hash(token),))
+            conn.execute(text("DELETE FROM sessions WHERE token_hash = :token_hash"), {"token_hash": _hash(token)})
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:
@@ -86,23 +95,34 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 def login_blocked(db: Database, username: str, ip: str, now: float | None = None) -> bool:
     now = time.time() if now is None else now
     since = now - FAILURE_WINDOW
-    conn = db.connect()
-    by_user: int = conn.execute(
-        "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at > ?", (username.strip().lower(), since)
-    ).fetchone()[0]
-    by_ip: int = conn.execute("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?", (ip, since)).fetchone()[0]
+    by_user: int = db.scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE username = :username AND at > :since",
+        username=username.strip().lower(),
+        since=since,
+    )
+    by_ip: int = db.scalar("SELECT COUNT(*) FROM login_failures WHERE ip = :ip AND at > :since", ip=ip, since=since)
     return by_user >= MAX_FAILURES or by_ip >= MAX_FAILURES
 
 
 def record_failure(db: Database, username: str, ip: str, now: float | None = None) -> None:
     now = time.time() if now is None else now
     with db.write() as conn:
-        conn.execute("DELETE FROM login_failures WHERE at <= ?", (now - FAILURE_WINDOW,))
+        purge_expired(conn, now)
         conn.execute(
-            "INSERT INTO login_failures (username, ip, at) VALUES (?, ?, ?)", (username.strip().lower()[:80], ip, now)
+            text("INSERT INTO login_failures (username, ip, at) VALUES (:username, :ip, :at)"),
+            {"username": username.strip().lower()[:80], "ip": ip, "at": now},
         )
 
 
 def clear_failures(db: Database, username: str) -> None:
     with db.write() as conn:
-        conn.execute("DELETE FROM login_failures WHERE username = ?", (username.strip().lower(),))
+        conn.execute(
+            text("DELETE FROM login_failures WHERE username = :username"), {"username": username.strip().lower()}
+        )
+
+
+def purge_expired(conn: Connection, now: float) -> None:
+    """Forget ended sessions and old failed logins (store nothing longer than needed).
+    Runs inside every login's and failed login's write transaction, on both engines."""
+    conn.execute(text("DELETE FROM sessions WHERE expires_at <= :now"), {"now": now})
+    conn.execute(text("DELETE FROM login_failures WHERE at <= :since"), {"since": now - FAILURE_WINDOW})

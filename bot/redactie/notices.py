@@ -11,11 +11,14 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from bot.core.regions import is_region_code
 from bot.redactie import audit
 from bot.redactie.accounts import User
 from bot.redactie.db import Database, default_db
 from bot.redactie.links import bad_links
+from bot.redactie.store import LiveCache
 
 TZ = ZoneInfo("Europe/Amsterdam")
 MAX_TITLE = 80
@@ -93,13 +96,24 @@ def publish(
     if problems:
         raise NoticeError(problems[0])
     with db.write() as conn:
-        cur = conn.execute(
-            "INSERT INTO notices (region, title, text, url, expires_at, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (region, title, text, url, expires_at, user.username, now),
-        )
-        audit.record(conn, user.username, "notice_publish", f"notice:{region or 'NL'}:{cur.lastrowid}", title)
-    assert cur.lastrowid is not None  # always set after an INSERT
-    return Notice(cur.lastrowid, region, title, text, url, expires_at, user.username, now)
+        notice_id: int = conn.execute(
+            sa.text(
+                "INSERT INTO notices (region, title, text, url, expires_at, author, created_at) "
+                "VALUES (:region, :title, :text, :url, :expires_at, :author, :created_at) RETURNING id"
+            ),
+            {
+                "region": region,
+                "title": title,
+                "text": text,
+                "url": url,
+                "expires_at": expires_at,
+                "author": user.username,
+                "created_at": now,
+            },
+        ).scalar_one()
+        audit.record(conn, user.username, "notice_publish", f"notice:{region or 'NL'}:{notice_id}", title)
+        db.notify_change(conn)
+    return Notice(notice_id, region, title, text, url, expires_at, user.username, now)
 
 
 def withdraw(db: Database, user: User, notice_id: int, now: float | None = None) -> None:
@@ -110,14 +124,18 @@ def withdraw(db: Database, user: User, notice_id: int, now: float | None = None)
     if not user.can_publish_notice(notice.region):
         raise PermissionError(notice.region)
     with db.write() as conn:
-        conn.execute("UPDATE notices SET expires_at = ? WHERE id = ? AND expires_at > ?", (now, notice_id, now))
+        conn.execute(
+            sa.text("UPDATE notices SET expires_at = :now WHERE id = :id AND expires_at > :now"),
+            {"now": now, "id": notice_id},
+        )
+        db.notify_change(conn)
         audit.record(
             conn, user.username, "notice_withdraw", f"notice:{notice.region or 'NL'}:{notice_id}", notice.title
         )
 
 
 def get(db: Database, notice_id: int) -> Notice | None:
-    row = db.connect().execute(f"SELECT {_COLUMNS} FROM notices WHERE id = ?", (notice_id,)).fetchone()
+    row = db.row(f"SELECT {_COLUMNS} FROM notices WHERE id = :id", id=notice_id)
     return Notice(**dict(row)) if row else None
 
 
@@ -126,14 +144,12 @@ def current(db: Database, region: str | None, now: float | None = None) -> Notic
     now = time.time() if now is None else now
     if region is not None and not is_region_code(region):
         return None
-    row = (
-        db.connect()
-        .execute(
-            f"SELECT {_COLUMNS} FROM notices WHERE (region IS ? OR region IS NULL) AND expires_at > ? "
-            "ORDER BY region IS NULL, id DESC LIMIT 1",  # a regional notice wins over a national one
-            (region, now),
-        )
-        .fetchone()
+    row = db.row(
+        f"SELECT {_COLUMNS} FROM notices WHERE (region = :region OR region IS NULL) AND expires_at > :now "
+        # a regional notice wins over a national one
+        "ORDER BY CASE WHEN region IS NULL THEN 1 ELSE 0 END, id DESC LIMIT 1",
+        region=region,
+        now=now,
     )
     return Notice(**dict(row)) if row else None
 
@@ -141,22 +157,43 @@ def current(db: Database, region: str | None, now: float | None = None) -> Notic
 def listing(db: Database, user: User, limit: int = 50) -> list[Notice]:
     """Notices this user may see in the editor: all for national, own region for regional."""
     if user.is_national:
-        rows = db.connect().execute(f"SELECT {_COLUMNS} FROM notices ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        rows = db.rows(f"SELECT {_COLUMNS} FROM notices ORDER BY id DESC LIMIT :limit", limit=limit)
     else:
-        rows = (
-            db.connect()
-            .execute(
-                f"SELECT {_COLUMNS} FROM notices WHERE region IS ? OR region IS NULL ORDER BY id DESC LIMIT ?",
-                (user.region, limit),
-            )
-            .fetchall()
+        rows = db.rows(
+            f"SELECT {_COLUMNS} FROM notices WHERE region = :region OR region IS NULL ORDER BY id DESC LIMIT :limit",
+            region=user.region,
+            limit=limit,
         )
     return [Notice(**dict(r)) for r in rows]
 
 
+_caches: dict[int, LiveCache] = {}
+
+
+def _unexpired(db: Database) -> list[Notice]:
+    rows = db.rows(f"SELECT {_COLUMNS} FROM notices WHERE expires_at > :now ORDER BY id DESC", now=time.time())
+    return [Notice(**dict(r)) for r in rows]
+
+
+def cached_current(db: Database, region: str | None, now: float | None = None) -> Notice | None:
+    """current() for the chat and the widget: from a cache reloaded when a notice changes,
+    so the chat asks the database only after a change, and keeps the last notices while it is down."""
+    now = time.time() if now is None else now
+    if region is not None and not is_region_code(region):
+        return None
+    cache = _caches.get(id(db))
+    if cache is None or cache.db is not db:
+        cache = _caches[id(db)] = LiveCache(db, lambda: _unexpired(db), "notices")
+    loaded: list[Notice] = cache.get()
+    live = [n for n in loaded if n.expires_at > now and (n.region is None or n.region == region)]
+    # newest first; a regional notice wins over a national one
+    live.sort(key=lambda n: (n.region is None, -n.id))
+    return live[0] if live else None
+
+
 def active_notice(region: str | None) -> dict[str, str] | None:
     """For bot.texts.context: the notice every template sees as `notice`, or None."""
-    notice = current(default_db(), region)
+    notice = cached_current(default_db(), region)
     return notice.public() if notice else None
 
 

@@ -3,19 +3,28 @@
 Implements bot.texts.render.TemplateStore. region None is the national layer.
 A version whose source is None means "no live edit on this layer": the
 repository text (or, for a region, the national text) shows again.
+
+The chat reads through a cache of all live sources that is reloaded only when
+the database's change generation moves (bot/redactie/db.py). While the
+database is down the cache keeps serving the last published texts.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from bot.redactie.db import Database, default_db
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER_FAILURE_S = 2.0  # how long the chat serves its cache before asking a failing database again
 
 
 @dataclass(frozen=True)
@@ -31,84 +40,110 @@ class Version:
 
 
 _COLUMNS = "id, name, region, source, author, note, restored_from, created_at"
+# The latest version of every (name, region) layer.
+_LATEST = "SELECT MAX(id) FROM template_versions GROUP BY name, region"
+# region = :region does not match NULL; the explicit branch works on both engines.
+_SAME_LAYER = "name = :name AND (region = :region OR (region IS NULL AND :region IS NULL))"
 
 
-class SqliteTemplateStore:
+def _version(row: Any) -> Version:
+    return Version(**dict(row))
+
+
+class LiveCache:
+    """Data loaded from the database, reloaded when its change generation moves.
+
+    Serves the last good value when the database cannot be reached, and asks
+    again at most every RETRY_AFTER_FAILURE_S seconds. Other live data the chat
+    reads (notices, and new tables) can use the same class.
+    """
+
+    def __init__(self, db: Database, load: Any, what: str) -> None:
+        self.db = db
+        self._load = load
+        self._what = what
+        self._lock = threading.Lock()
+        self._value: Any = None
+        self._generation: int | None = None
+        self._failed_at = 0.0
+
+    def invalidate(self) -> None:
+        self._generation = None
+
+    def get(self) -> Any:
+        generation: int | None
+        try:
+            generation = self.db.generation()
+        except Exception:  # the change feed itself failed: keep what we have
+            generation = self._generation if self._value is not None else None
+        if self._value is not None and generation is not None and generation == self._generation:
+            return self._value
+        if self._value is not None and time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
+            return self._value
+        with self._lock:
+            if self._value is not None and generation == self._generation:
+                return self._value
+            try:
+                value = self._load()
+            except Exception as error:
+                if self._failed_at == 0.0 or self._value is None:
+                    logger.warning(
+                        "%s unavailable (%s); using the last loaded version", self._what, type(error).__name__
+                    )
+                self._failed_at = time.monotonic()
+                if self._value is None:
+                    raise
+                return self._value
+            self._value, self._generation, self._failed_at = value, generation, 0.0
+            return value
+
+
+class SqlTemplateStore:
     def __init__(self, db: Database | None = None) -> None:
         self.db = db or default_db()
-        # Per thread, because PRAGMA data_version is per connection.
-        self._local = threading.local()
+        self._cache = LiveCache(self.db, self._load_live, "live texts")
 
     # --- the TemplateStore protocol (hot path: called on every render) ---------
 
     def get_source(self, name: str, region: str | None) -> str | None:
-        return self._live().get((name, region))
+        live: dict[tuple[str, str | None], str] = self._cache.get()
+        return live.get((name, region))
 
-    def _live(self) -> dict[tuple[str, str | None], str]:
-        """All live sources, reloaded only when another connection committed."""
-        version = self.db.data_version()
-        cache: dict[tuple[str, str | None], str] | None = getattr(self._local, "cache", None)
-        if cache is not None and self._local.version == version:
-            return cache
-        rows = (
-            self.db.connect()
-            .execute(
-                "SELECT name, region, source FROM template_versions WHERE id IN "
-                "(SELECT MAX(id) FROM template_versions GROUP BY name, region)"
-            )
-            .fetchall()
-        )
-        cache = {(r["name"], r["region"]): r["source"] for r in rows if r["source"] is not None}
-        self._local.cache, self._local.version = cache, version
-        return cache
+    def _load_live(self) -> dict[tuple[str, str | None], str]:
+        rows = self.db.rows(f"SELECT name, region, source FROM template_versions WHERE id IN ({_LATEST})")
+        return {(r["name"], r["region"]): r["source"] for r in rows if r["source"] is not None}
 
     def _invalidate(self) -> None:
-        # Our own commits do not change data_version on our own connection.
-        self._local.cache = None
+        # Our own commit: reload at the next render without waiting for the change feed.
+        self._cache.invalidate()
 
     # --- versions ------------------------------------------------------------
 
     def latest(self, name: str, region: str | None) -> Version | None:
-        row = (
-            self.db.connect()
-            .execute(
-                f"SELECT {_COLUMNS} FROM template_versions WHERE name = ? AND region IS ? ORDER BY id DESC LIMIT 1",
-                (name, region),
-            )
-            .fetchone()
+        row = self.db.row(
+            f"SELECT {_COLUMNS} FROM template_versions WHERE {_SAME_LAYER} ORDER BY id DESC LIMIT 1",
+            name=name,
+            region=region,
         )
-        return Version(**dict(row)) if row else None
+        return _version(row) if row else None
 
     def history(self, name: str, region: str | None, limit: int = 100) -> list[Version]:
-        rows = (
-            self.db.connect()
-            .execute(
-                f"SELECT {_COLUMNS} FROM template_versions WHERE name = ? AND region IS ? ORDER BY id DESC LIMIT ?",
-                (name, region, limit),
-            )
-            .fetchall()
+        rows = self.db.rows(
+            f"SELECT {_COLUMNS} FROM template_versions WHERE {_SAME_LAYER} ORDER BY id DESC LIMIT :limit",
+            name=name,
+            region=region,
+            limit=limit,
         )
-        return [Version(**dict(r)) for r in rows]
+        return [_version(r) for r in rows]
 
     def get_version(self, version_id: int) -> Version | None:
-        row = (
-            self.db.connect()
-            .execute(f"SELECT {_COLUMNS} FROM template_versions WHERE id = ?", (version_id,))
-            .fetchone()
-        )
-        return Version(**dict(row)) if row else None
+        row = self.db.row(f"SELECT {_COLUMNS} FROM template_versions WHERE id = :id", id=version_id)
+        return _version(row) if row else None
 
     def live_versions(self) -> dict[tuple[str, str | None], Version]:
         """Latest version per (name, region), including 'back to repository' markers."""
-        rows = (
-            self.db.connect()
-            .execute(
-                f"SELECT {_COLUMNS} FROM template_versions WHERE id IN "
-                "(SELECT MAX(id) FROM template_versions GROUP BY name, region)"
-            )
-            .fetchall()
-        )
-        return {(r["name"], r["region"]): Version(**dict(r)) for r in rows}
+        rows = self.db.rows(f"SELECT {_COLUMNS} FROM template_versions WHERE id IN ({_LATEST})")
+        return {(r["name"], r["region"]): _version(r) for r in rows}
 
     def save(
         self,
@@ -118,38 +153,50 @@ class SqliteTemplateStore:
         author: str,
         note: str = "",
         restored_from: int | None = None,
-        conn: sqlite3.Connection | None = None,
+        conn: Connection | None = None,
     ) -> Version:
         """Append a version. Callers validate first (see editor.py); this only stores."""
-        now = time.time()
-        args = (name, region, source, author, note[:500], restored_from, now)
-        sql = (
-            "INSERT INTO template_versions (name, region, source, author, note, restored_from, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        if conn is not None:
-            cur = conn.execute(sql, args)
-        else:
+        if conn is None:
             with self.db.write() as own:
-                cur = own.execute(sql, args)
+                return self.save(name, region, source, author, note, restored_from, conn=own)
+        now = time.time()
+        params = {
+            "name": name,
+            "region": region,
+            "source": source,
+            "author": author,
+            "note": note[:500],
+            "restored_from": restored_from,
+            "created_at": now,
+        }
+        new_id: int = conn.execute(
+            text(
+                "INSERT INTO template_versions (name, region, source, author, note, restored_from, created_at) "
+                "VALUES (:name, :region, :source, :author, :note, :restored_from, :created_at) RETURNING id"
+            ),
+            params,
+        ).scalar_one()
+        self.db.notify_change(conn)
         self._invalidate()
-        assert cur.lastrowid is not None  # always set after an INSERT
-        return Version(cur.lastrowid, name, region, source, author, note[:500], restored_from, now)
+        return Version(new_id, name, region, source, author, note[:500], restored_from, now)
 
 
-_stores: dict[str, SqliteTemplateStore] = {}
+# The name the rest of the Redactie has used since the SQLite-only days.
+SqliteTemplateStore = SqlTemplateStore
+
+_stores: dict[str, SqlTemplateStore] = {}
 
 
-def default_store() -> SqliteTemplateStore:
-    """The store on NOODWIJZER_DB; bot.texts.context hands it to the renderer."""
+def default_store() -> SqlTemplateStore:
+    """The store on the process-wide database; bot.texts.context hands it to the renderer."""
     db = default_db()
-    key = str(db.path)
-    if key not in _stores:
-        _stores[key] = SqliteTemplateStore(db)
-    return _stores[key]
+    store = _stores.get(db.key)
+    if store is None or store.db is not db:
+        store = _stores[db.key] = SqlTemplateStore(db)
+    return store
 
 
-def open_default_store() -> SqliteTemplateStore | None:
+def open_default_store() -> SqlTemplateStore | None:
     """The default store for a server that starts; None (repository texts only)
     when the database cannot be opened, so a broken file never stops the bot."""
     try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import difflib
+import functools
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -17,22 +19,27 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Literal, TypeVar
 
+import yaml
 from aiohttp import web
 from babel.dates import format_datetime
 
 from bot.core.regions import REGION_CODES, is_region_code
 from bot.core.regions import get_region as region_info
-from bot.redactie import accounts, audit, auth, catalog, editor, notices, samples
+from bot.core import risks
+from bot.core.advice import PLACEHOLDERS, fill_risk, placeholder_values
+from bot.redactie import accounts, advice, audit, auth, catalog, editor, markup, notices, samples
 from bot.redactie.accounts import User
-from bot.redactie.db import Database
+from bot.redactie.db import Database, DatabaseUnavailable, default_db
 from bot.redactie.store import SqliteTemplateStore, Version
 from bot.redactie.validate import validate
+from bot.texts.context import template_context
 from bot.texts.jinja import html_environment
+from bot.texts.render import Renderer, split_bubbles
 
 _T = TypeVar("_T")
 
 HERE = Path(__file__).resolve().parent
-STATIC_FILES = {"redactie.css": "text/css", "redactie.js": "text/javascript"}
+STATIC_FILES = {"redactie.css": "text/css", "redactie.js": "text/javascript", "chat.css": "text/css"}
 SESSION_COOKIE = "nw_redactie"
 LOGIN_COOKIE = "nw_redactie_login"  # double-submit CSRF token for the login form (no session yet)
 CSRF_FIELD = "csrf_token"
@@ -48,6 +55,7 @@ CSP = (
 class Redactie:
     db: Database
     store: SqliteTemplateStore
+    renderer: Renderer | None = None  # for previews when the app has no renderer of its own
 
 
 REDACTIE = web.AppKey("redactie", Redactie)
@@ -210,21 +218,11 @@ def _region_overrides(state: Redactie, name: str, live: dict[tuple[str, str | No
 
 @login_required
 async def index(request: web.Request, session: auth.Session) -> web.StreamResponse:
-    state = _redactie(request)
     user = session.user
-    live = state.store.live_versions()
-    rows = []
-    for name in catalog.template_names():
-        rows.append(
-            {
-                "name": name,
-                "purpose": samples.template_info(name).purpose,
-                "national": catalog.layer(state.store, name, None),
-                "regional": catalog.layer(state.store, name, user.region) if user.region else None,
-                "overrides": _region_overrides(state, name, live),
-            }
-        )
-    return page("index.html.j2", session=session, rows=rows)
+    query = request.query.get("zoek", "").strip()[:80]
+    found = catalog.entries(advanced=user.is_national)
+    shown = [e for e in found if e.matches(query)] if query else found
+    return page("index.html.j2", session=session, groups=catalog.grouped(shown), query=query, total=len(found))
 
 
 def _edit_context(
@@ -401,6 +399,233 @@ async def reset(request: web.Request, session: auth.Session) -> web.StreamRespon
     raise web.HTTPSeeOther(_edit_url(name, region, saved=version.id))
 
 
+# --- advice per risk and phase (data, edited as words) ------------------------------------
+
+
+class _PreviewAdvice:
+    """The edits a preview shows: the layer being edited replaced by the form's draft."""
+
+    def __init__(self, national: dict[str, Any] | None, regional: dict[str, Any] | None) -> None:
+        self.national, self.regional = national, regional
+
+    def risk_edits(self, key: str, region: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        return self.national, self.regional
+
+    def channel_edits(self, region: str) -> dict[str, Any] | None:
+        return None
+
+
+def _renderer(request: web.Request) -> Renderer:
+    """The gateway's own renderer (with its limits) when there is one."""
+    replies = request.app.get("replies")
+    renderer = getattr(replies, "renderer", None)
+    if isinstance(renderer, Renderer):
+        return renderer
+    state = _redactie(request)
+    if state.renderer is None:
+        state.renderer = Renderer(store=state.store)
+    return state.renderer
+
+
+def _advice_preview(
+    renderer: Renderer, store: advice.VersionStore, key: str, region: str | None, phase: str, doc: dict[str, Any]
+) -> dict[str, Any]:
+    """Chat bubbles for one phase, with doc as the edited layer (runs in a thread)."""
+    risk = advice.effective(key, region, store, doc)
+    channels = advice.channels(store, region) if region else None
+    context = template_context({}, region, {"phase": phase}, channels=channels)
+    context["risk"] = fill_risk(risk, placeholder_values(context["region"], {}))
+    rendered = renderer.render("utter_risk_advice", context, region)
+    return {"bubbles": split_bubbles(rendered.text), "buttons": rendered.buttons, "phase": phase}
+
+
+def _advice_target(
+    request: web.Request, session: auth.Session, value: Any
+) -> tuple[str, str, str | None, web.Response | None]:
+    key, part = request.match_info["key"], request.match_info.get("part", "tijdens")
+    region = _layer_param(value, session.user)
+    if region is False:
+        return key, part, None, error_page(400, "bad_region", session)
+    if part not in advice.PARTS:
+        return key, part, region, error_page(404, "unknown_template", session)
+    try:
+        advice.check_access(session.user, key, region)
+    except advice.AdviceError:
+        return key, part, region, error_page(404, "unknown_template", session)
+    except PermissionError:
+        return key, part, region, error_page(403, "forbidden", session)
+    return key, part, region, None
+
+
+def _advice_url(key: str, part: str, region: str | None, **query: Any) -> str:
+    extra = "".join(f"&{k}={v}" for k, v in query.items() if v is not None)
+    return f"/redactie/advies/{key}/{part}?regio={region or NATIONAL}{extra}"
+
+
+def _advice_form(doc: dict[str, Any], part: str, under: dict[str, Any]) -> dict[str, str]:
+    """What the form fields show for a layer's document."""
+    if part == advice.GENERAL:
+        return {
+            "titel": doc.get("title") or under.get("title", ""),
+            "bronnen": markup.sources_text(doc.get("sources") or under.get("sources") or []),
+        }
+    entry = (doc.get("phases") or {}).get(part) or {}
+    return {
+        "intro": entry.get("intro") or "",
+        "tips": "\n".join(entry["tips"] if "tips" in entry else under.get(part) or []),
+        "extra": "\n".join(entry.get("extra") or []),
+    }
+
+
+async def _advice_page(
+    request: web.Request,
+    session: auth.Session,
+    key: str,
+    part: str,
+    region: str | None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    doc: dict[str, Any] | None = None,
+    **extra: Any,
+) -> web.Response:
+    state = _redactie(request)
+    under = advice.below(key, region, state.store)
+    pending = advice.draft(state.store, key, region)
+    current = advice.published(state.store, key, region)
+    if doc is None:
+        doc = pending.doc if pending is not None else current
+    phase = part if part in risks.PHASES else risks.DEFAULT_PHASE
+    preview = await _in_thread(_advice_preview, _renderer(request), state.store, key, region, phase, doc)
+    context = {
+        "session": session,
+        "key": key,
+        "part": part,
+        "parts": advice.PARTS,
+        "region": region,
+        "layer_value": region or NATIONAL,
+        "title": catalog.advice_title(key, part),
+        "risk_title": advice.national_default(key)["title"],
+        "under": under,
+        "form": form if form is not None else _advice_form(doc, part, under),
+        "pending": pending,
+        "has_edit": bool(current),
+        "preview": preview,
+        "placeholders": PLACEHOLDERS,
+        "problems": [],
+        "note": "",
+    }
+    context.update(extra)
+    return page("advice.html.j2", status=status, **context)
+
+
+@login_required
+async def advice_edit(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    key, part, region, problem = _advice_target(request, session, request.query.get("regio"))
+    if problem is not None:
+        return problem
+    done = {k: request.query.get(k) for k in ("gepubliceerd", "concept", "hersteld")}
+    return await _advice_page(request, session, key, part, region, done=done)
+
+
+async def _advice_posted(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    fields = ("regio", "titel", "bronnen", "intro", "tips", "extra", "note", "actie", "vier_ogen")
+    return {k: str(form.get(k) or "") for k in fields}
+
+
+@login_required
+async def advice_preview(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    fields = await _advice_posted(request)
+    key, part, region, problem = _advice_target(request, session, fields["regio"])
+    if problem is not None:
+        return problem
+    state = _redactie(request)
+    pending = advice.draft(state.store, key, region)
+    start = pending.doc if pending is not None else advice.published(state.store, key, region)
+    doc, problems = advice.apply_form(start, part, fields, advice.below(key, region, state.store))
+    phase = part if part in risks.PHASES else risks.DEFAULT_PHASE
+    preview = await _in_thread(_advice_preview, _renderer(request), state.store, key, region, phase, doc)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return page("_advice_preview.html.j2", preview=preview, problems=problems, region=region)
+    return await _advice_page(request, session, key, part, region, form=fields, doc=doc, problems=problems)
+
+
+@login_required
+async def advice_save(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    fields = await _advice_posted(request)
+    key, part, region, problem = _advice_target(request, session, fields["regio"])
+    if problem is not None:
+        return problem
+    state = _redactie(request)
+    user = session.user
+    pending = advice.draft(state.store, key, region)
+    start = pending.doc if pending is not None else advice.published(state.store, key, region)
+    doc, problems = advice.apply_form(start, part, fields, advice.below(key, region, state.store))
+    if problems:
+        return await _advice_page(
+            request, session, key, part, region, status=422, form=fields, doc=doc, problems=problems, not_saved=True
+        )
+    review = fields["vier_ogen"] == "ja" and user.is_national
+    if fields["actie"] == "concept" or (review and fields["actie"] == "publiceer"):
+        version = advice.save_draft(state.db, state.store, user, key, region, doc, review=review)
+        raise web.HTTPSeeOther(_advice_url(key, part, region, concept=version.id))
+    try:
+        version = advice.publish(state.db, state.store, user, key, region, doc, fields["note"])
+    except advice.AdviceError as exc:
+        return await _advice_page(
+            request, session, key, part, region, status=409, form=fields, doc=doc, refused=exc.code
+        )
+    raise web.HTTPSeeOther(_advice_url(key, part, region, gepubliceerd=version.id))
+
+
+@login_required
+async def advice_history(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    key, part, region, problem = _advice_target(request, session, request.query.get("regio"))
+    if problem is not None:
+        return problem
+    state = _redactie(request)
+    return page(
+        "advice_history.html.j2",
+        session=session,
+        key=key,
+        region=region,
+        layer_value=region or NATIONAL,
+        title=catalog.advice_title(key, "algemeen").rsplit(":", 1)[0],
+        entries=advice.history(state.store, key, region),
+    )
+
+
+@login_required
+async def advice_restore(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    form = await request.post()
+    version_id = str(form.get("version") or "")
+    if not version_id.isdigit():
+        return error_page(400, "bad_version", session)
+    old = state.store.get_version(int(version_id))
+    if old is None or old.name != advice.doc_name(request.match_info["key"]):
+        return error_page(404, "bad_version", session)
+    try:
+        version = advice.restore(state.db, state.store, session.user, old.id)
+    except advice.AdviceError as exc:
+        return error_page(422 if exc.code == "invalid" else 404, "bad_version", session)
+    except PermissionError:
+        return error_page(403, "forbidden", session)
+    key = request.match_info["key"]
+    raise web.HTTPSeeOther(_advice_url(key, risks.DEFAULT_PHASE, old.region, hersteld=version.id))
+
+
+@login_required
+async def advice_reset(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    form = await request.post()
+    key, part, region, problem = _advice_target(request, session, form.get("regio"))
+    if problem is not None:
+        return problem
+    state = _redactie(request)
+    version = advice.reset(state.db, state.store, session.user, key, region)
+    raise web.HTTPSeeOther(_advice_url(key, part, region, hersteld=version.id))
+
+
 # --- notices --------------------------------------------------------------------
 
 
@@ -474,7 +699,7 @@ async def notice_api(request: web.Request) -> web.Response:
     region = request.query.get("region") or None
     if region is not None and not is_region_code(region):
         return web.json_response({"error": "region must be VR01..VR25"}, status=400)
-    notice = notices.current(_redactie(request).db, region)
+    notice = notices.cached_current(_redactie(request).db, region)  # the last known notice while the database is down
     response = web.json_response({"notice": notice.public() if notice else None})
     response.headers["Cache-Control"] = "public, max-age=10"
     return response
@@ -494,10 +719,55 @@ async def audit_log(request: web.Request, session: auth.Session) -> web.StreamRe
     return page("audit.html.j2", session=session, entries=entries)
 
 
+WIDGET_JS = HERE.parent / "gateway" / "static" / "widget.js"
+EMBED_FILE = HERE.parents[1] / "data" / "embed" / "regions.yml"
+# The widget's rules the preview needs (bubbles, buttons, links), taken from widget.js itself.
+_CHAT_SELECTORS = re.compile(r"^(\.log|\.msg|\.bot|\.replies|a\{|\.head|\.titles|h2|\.sub)")
+_COLOR_VARS = {
+    "primary": "primary",
+    "on_primary": "on-primary",
+    "surface": "surface",
+    "on_surface": "on-surface",
+    "bot_bubble": "bubble",
+    "link": "link",
+    "focus": "focus",
+}
+
+
+@functools.cache
+def chat_css() -> str:
+    """The widget's own look for the preview, scoped to .phone (the preview frame).
+
+    Read from widget.js (its CSS array) and data/embed/regions.yml (the colours
+    per region), so the preview changes when the widget does."""
+    source = WIDGET_JS.read_text(encoding="utf-8")
+    block = source[source.index("var CSS = [") : source.index("].join(")]
+    rules = [bytes(m, "utf-8").decode("unicode_escape") for m in re.findall(r"'((?:[^'\\]|\\.)*)'", block)]
+    out = []
+    for rule in rules:
+        if not _CHAT_SELECTORS.match(rule) or "{" not in rule:
+            continue
+        selectors, body = rule.split("{", 1)
+        out.append(",".join(f".phone {sel.strip()}" for sel in selectors.split(",")) + "{" + body)
+    with open(EMBED_FILE, encoding="utf-8") as fh:
+        embed = yaml.safe_load(fh)
+
+    def variables(colors: dict[str, str]) -> str:
+        return ";".join(f"--nw-{name}:{colors[key]}" for key, name in _COLOR_VARS.items() if key in colors)
+
+    out.append(f".phone{{{variables(embed['defaults']['colors'])}}}")
+    for code, entry in (embed.get("regions") or {}).items():
+        if isinstance(entry, dict) and isinstance(entry.get("colors"), dict) and is_region_code(code):
+            out.append(f".phone.{code}{{{variables(entry['colors'])}}}")
+    return "\n".join(out) + "\n"
+
+
 async def static(request: web.Request) -> web.StreamResponse:
     name = request.match_info["file"]
     if name not in STATIC_FILES:
         raise web.HTTPNotFound()
+    if name == "chat.css":
+        return web.Response(text=chat_css(), content_type="text/css", headers={"Cache-Control": "max-age=300"})
     response = web.FileResponse(HERE / "static" / name)
     response.content_type = STATIC_FILES[name]
     return response
@@ -513,9 +783,25 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
             response.headers["Cache-Control"] = "no-store"
 
 
+@web.middleware
+async def _database_down(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The database is down or busy: the editor says it cannot save now (503), never a 500."""
+    try:
+        return await handler(request)
+    except DatabaseUnavailable:
+        if not request.path.startswith("/redactie"):
+            raise
+        response = error_page(503, "database_unavailable")
+        response.headers["Retry-After"] = "30"
+        return response
+
+
 def setup(app: web.Application, db: Database | None = None) -> None:
-    database = db or Database()
+    database = db or default_db()
     app[REDACTIE] = Redactie(db=database, store=SqliteTemplateStore(database))
+    app.middlewares.append(_database_down)
     # aiohttp 3.9 annotates this Signal for aiosignal < 1.4 (generic over the
     # callback); aiosignal 1.4 is generic over the arguments, so the types disagree.
     app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]
@@ -531,6 +817,12 @@ def setup(app: web.Application, db: Database | None = None) -> None:
     r.add_get("/redactie/tekst/{name}/geschiedenis", history)
     r.add_post("/redactie/tekst/{name}/herstel", restore)
     r.add_post("/redactie/tekst/{name}/standaard", reset)
+    r.add_get("/redactie/advies/{key}/geschiedenis", advice_history)
+    r.add_post("/redactie/advies/{key}/herstel", advice_restore)
+    r.add_get("/redactie/advies/{key}/{part}", advice_edit)
+    r.add_post("/redactie/advies/{key}/{part}", advice_save)
+    r.add_post("/redactie/advies/{key}/{part}/voorbeeld", advice_preview)
+    r.add_post("/redactie/advies/{key}/{part}/standaard", advice_reset)
     r.add_get("/redactie/meldingen", notices_list)
     r.add_post("/redactie/meldingen", notice_publish)
     r.add_post("/redactie/meldingen/{id:\\d+}/intrekken", notice_withdraw)

@@ -27,7 +27,7 @@ def accounts_db(tmp_path_factory):
     database = Database(path)
     accounts.add_user(database, "zeeland", PASSWORD, "regional", "VR19")
     accounts.add_user(database, "landelijk", PASSWORD, "national")
-    database.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.checkpoint()
     return path
 
 
