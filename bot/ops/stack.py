@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -67,6 +68,8 @@ class Stack:
     gateway_host: str = "0.0.0.0"
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     healthy_after: float | None = None  # seconds from start to /healthz 200
+    # Rasa's HTTP API token (bot_rasa/api_guard.py): NW_RASA_TOKEN, or a new random one per stack.
+    rasa_token: str = field(default_factory=lambda: Settings.from_env().rasa_token or secrets.token_urlsafe(32))
 
     @classmethod
     def on_free_ports(cls, **kwargs: Any) -> Stack:
@@ -90,6 +93,10 @@ class Stack:
         env.update(
             {
                 "PYTHONPATH": str(ROOT),
+                "NW_RASA_TOKEN": self.rasa_token,
+                # rasa_sdk binds to SANIC_HOST (default 0.0.0.0): loopback unless NW_ACTIONS_HOST
+                # names a pod address. Rasa gets its own -i 127.0.0.1.
+                "SANIC_HOST": Settings.from_env().actions_host,
                 "NW_GATEWAY_PORT": str(self.ports["gateway"]),
                 "NW_GATEWAY_HOST": self.gateway_host,
                 "NW_RASA_PORT": str(self.ports["rasa"]),
