@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bot.core import knowledge
+import yaml
+
+from bot.core import knowledge, risks
 from bot.redactie.store import SqliteTemplateStore, Version
 from bot.texts.render import NAME_RE
 
@@ -49,3 +53,73 @@ def layer(store: SqliteTemplateStore, name: str, region: str | None) -> Layer:
     from_file = file_source(name, region)
     source = live.source if live is not None and live.source is not None else from_file
     return Layer(source=source, live=live, file_source=from_file)
+
+
+# --- the list staff see: Dutch names, grouped by topic ---------------------------------
+
+NAMES_FILE = knowledge.ROOT / "data" / "redactie" / "names.yml"
+WORDS = "woorden"
+ADVANCED = "geavanceerd"
+ADVICE = "advies"
+
+
+@functools.cache
+def names() -> dict[str, Any]:
+    with open(NAMES_FILE, encoding="utf-8") as fh:
+        data: dict[str, Any] = yaml.safe_load(fh)
+    return data
+
+
+@dataclass(frozen=True)
+class Entry:
+    title: str
+    topic: str
+    url: str
+    kind: str  # advies, woorden or geavanceerd
+    name: str  # template name or risk key
+
+    def matches(self, query: str) -> bool:
+        words = query.lower().split()
+        haystack = f"{self.title} {self.topic}".lower()
+        return all(word in haystack for word in words)
+
+
+def text_name(name: str) -> str:
+    entry = names()["teksten"].get(name)
+    return str(entry["naam"]) if entry else name
+
+
+def text_kind(name: str) -> str:
+    entry = names()["teksten"].get(name)
+    return str(entry.get("soort", ADVANCED)) if entry else ADVANCED
+
+
+def advice_title(key: str, part: str) -> str:
+    risk = risks.get_risk(key)
+    label = (risk["title"] if risk else key).lower()
+    spec = names()["advies"]
+    return str(spec["algemeen"] if part == "algemeen" else spec["naam"]).format(risico=label, fase=part)
+
+
+def entries(advanced: bool) -> list[Entry]:
+    """Every text staff can open. Template texts with logic only when advanced."""
+    spec = names()["advies"]
+    found: list[Entry] = []
+    for key in risks.RISK_KEYS:
+        for part in (*risks.PHASES, "algemeen"):
+            found.append(
+                Entry(advice_title(key, part), spec["onderwerp"], f"/redactie/advies/{key}/{part}", ADVICE, key)
+            )
+    for name in template_names():
+        info = names()["teksten"].get(name) or {"naam": name, "onderwerp": "Overig", "soort": ADVANCED}
+        kind = str(info.get("soort", ADVANCED))
+        if kind == ADVANCED and not advanced:
+            continue
+        found.append(Entry(str(info["naam"]), str(info["onderwerp"]), f"/redactie/tekst/{name}", kind, name))
+    return found
+
+
+def grouped(found: list[Entry]) -> list[tuple[str, list[Entry]]]:
+    order = list(names()["onderwerpen"])
+    topics = sorted({e.topic for e in found}, key=lambda t: (order.index(t) if t in order else len(order), t))
+    return [(topic, [e for e in found if e.topic == topic]) for topic in topics]

@@ -23,10 +23,10 @@ import yaml
 from aiohttp import web
 from babel.dates import format_datetime
 
-from bot.core.regions import REGION_CODES, is_region_code
-from bot.core.regions import get_region as region_info
 from bot.core import risks
 from bot.core.advice import PLACEHOLDERS, fill_risk, placeholder_values
+from bot.core.regions import REGION_CODES, is_region_code
+from bot.core.regions import get_region as region_info
 from bot.redactie import accounts, advice, audit, auth, catalog, editor, markup, notices, samples
 from bot.redactie.accounts import User
 from bot.redactie.db import Database, DatabaseUnavailable, default_db
@@ -222,7 +222,9 @@ async def index(request: web.Request, session: auth.Session) -> web.StreamRespon
     query = request.query.get("zoek", "").strip()[:80]
     found = catalog.entries(advanced=user.is_national)
     shown = [e for e in found if e.matches(query)] if query else found
-    return page("index.html.j2", session=session, groups=catalog.grouped(shown), query=query, total=len(found))
+    return page(
+        "index.html.j2", session=session, groups=catalog.grouped(shown), query=query, total=len(found), count=len(shown)
+    )
 
 
 def _edit_context(

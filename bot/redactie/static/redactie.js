@@ -31,3 +31,26 @@
     timer = setTimeout(refresh, 400);
   });
 })();
+
+// Search in the list of texts while typing (the form also works without JavaScript).
+(function () {
+  "use strict";
+  var input = document.getElementById("zoek");
+  var status = document.getElementById("zoek-aantal");
+  if (!input) { return; }
+  var items = Array.prototype.slice.call(document.querySelectorAll("li[data-zoek]"));
+  function filter() {
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    items.forEach(function (li) {
+      var hit = words.every(function (w) { return li.getAttribute("data-zoek").indexOf(w) !== -1; });
+      li.hidden = !hit;
+      if (hit) { shown += 1; }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("section.topic"), function (section) {
+      section.hidden = !section.querySelector("li[data-zoek]:not([hidden])");
+    });
+    if (status) { status.textContent = words.length ? shown + " van de " + items.length + " teksten gevonden." : ""; }
+  }
+  input.addEventListener("input", filter);
+})();

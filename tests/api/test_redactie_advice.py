@@ -1,0 +1,179 @@
+"""The advice editor over HTTP (aiohttp test server, own database): find, edit in words, preview,
+publish, the words-diff, restore, drafts and vier ogen, and what regional staff may not see."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from aiohttp import CookieJar, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.core.risks import get_risk
+from bot.redactie import accounts, advice
+from bot.redactie import web as redactie_web
+from bot.redactie.db import Database
+from bot.redactie.store import SqliteTemplateStore
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def accounts_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("accounts") / "accounts.sqlite3"
+    database = Database(path)
+    accounts.add_user(database, "zeeland", PASSWORD, "regional", "VR19")
+    accounts.add_user(database, "landelijk", PASSWORD, "national")
+    accounts.add_user(database, "collega", PASSWORD, "national")
+    database.checkpoint()
+    return path
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch, accounts_db):
+    monkeypatch.setenv("NOODWIJZER_DB", str(tmp_path / "default.sqlite3"))
+    shutil.copy(accounts_db, tmp_path / "web.sqlite3")
+    return Database(tmp_path / "web.sqlite3")
+
+
+@pytest.fixture
+async def make_client(db):
+    clients = []
+
+    async def make(username: str) -> tuple[TestClient, str]:
+        app = web.Application()
+        redactie_web.setup(app, db=db)
+        server = TestServer(app)
+        await server.start_server()
+        jar = CookieJar(unsafe=True, treat_as_secure_origin=[str(server.make_url("/"))])
+        client = TestClient(server, cookie_jar=jar)
+        clients.append(client)
+        page = await client.get("/redactie/login")
+        token = csrf_from(await page.text())
+        response = await client.post(
+            "/redactie/login",
+            allow_redirects=False,
+            data={"csrf_token": token, "username": username, "password": PASSWORD},
+        )
+        assert response.status == 303
+        home = await client.get("/redactie")
+        return client, csrf_from(await home.text())
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def storm_tips() -> list[str]:
+    return list(get_risk("storm")["tijdens"])
+
+
+async def test_list_has_dutch_names_grouped_and_searchable(make_client):
+    client, _ = await make_client("zeeland")
+    html = await (await client.get("/redactie")).text()
+    assert "Advies bij storm: tijdens" in html and "Noodpakket: vraag naar het budget" in html
+    assert "Begroeting" in html
+    assert ">utter_" not in html  # no code names for staff (only in the links' addresses)
+    assert "Advies: lijst met risico" not in html  # template-only texts: geavanceerd, national only
+    found = await (await client.get("/redactie", params={"zoek": "storm"})).text()
+    assert "Advies bij storm: tijdens" in found and "Advies bij hitte" not in found
+    national, _ = await make_client("landelijk")
+    assert "geavanceerd" in await (await national.get("/redactie")).text()
+
+
+async def test_edit_preview_publish_diff_restore(make_client, db):
+    client, token = await make_client("zeeland")
+    page = await client.get("/redactie/advies/storm/tijdens")
+    html = await page.text()
+    assert page.status == 200 and "regio Zeeland" in html
+    assert "{%" not in html and "{{" not in html  # no template code on the page
+    tips = storm_tips()
+    tips[1] = "Sluit ramen, deuren en luiken in Zeeland."
+    form = {
+        "csrf_token": token,
+        "regio": "VR19",
+        "tips": "\n".join(tips),
+        "intro": "",
+        "extra": "Kijk op [waarschuwingssite].",
+    }
+    preview = await client.post(
+        "/redactie/advies/storm/tijdens/voorbeeld", data=form, headers={"X-Requested-With": "fetch"}
+    )
+    fragment = await preview.text()
+    assert preview.status == 200
+    assert "Sluit ramen, deuren en luiken in Zeeland." in fragment
+    assert "In Zeeland:" in fragment and "zeelandveilig.nl" in fragment  # placeholder filled in
+    assert 'class="phone VR19"' in fragment
+    assert advice.StoreAdvice(SqliteTemplateStore(db)).risk_edits("storm", "VR19") == (None, None)  # not live yet
+
+    published = await client.post(
+        "/redactie/advies/storm/tijdens", data={**form, "actie": "publiceer"}, allow_redirects=False
+    )
+    assert published.status == 303 and "gepubliceerd=" in published.headers["Location"]
+    live = advice.StoreAdvice(SqliteTemplateStore(db)).risk_edits("storm", "VR19")[1]
+    assert live["phases"]["tijdens"]["tips"][1] == "Sluit ramen, deuren en luiken in Zeeland."
+
+    tips[1] = "Doe ramen en deuren dicht."
+    await client.post("/redactie/advies/storm/tijdens", data={**form, "tips": "\n".join(tips), "actie": "publiceer"})
+    history = await (await client.get("/redactie/advies/storm/geschiedenis")).text()
+    assert "Tip 2 veranderd: “Sluit ramen, deuren en luiken in Zeeland.” → “Doe ramen en deuren dicht.”" in history
+    assert "Extra tip toegevoegd: “Kijk op [waarschuwingssite].”" in history
+    first = re.findall(r'name="version" value="(\d+)"', history)[-1]
+    restored = await client.post(
+        "/redactie/advies/storm/herstel", data={"csrf_token": token, "version": first}, allow_redirects=False
+    )
+    assert restored.status == 303
+    live = advice.StoreAdvice(SqliteTemplateStore(db)).risk_edits("storm", "VR19")[1]
+    assert live["phases"]["tijdens"]["tips"][1] == "Sluit ramen, deuren en luiken in Zeeland."
+
+
+async def test_bad_words_are_refused_with_reasons(make_client, db):
+    client, token = await make_client("zeeland")
+    form = {
+        "csrf_token": token,
+        "regio": "VR19",
+        "tips": "Kijk op http://example.nl\n{{ 7 * 7 }}\nBel [naam]",
+        "actie": "publiceer",
+    }
+    response = await client.post("/redactie/advies/storm/tijdens", data=form)
+    html = await response.text()
+    assert response.status == 422
+    assert "Een link begint met https://" in html and "Gebruik geen" in html and "[naam]" in html
+    assert advice.StoreAdvice(SqliteTemplateStore(db)).risk_edits("storm", "VR19") == (None, None)
+
+
+async def test_regional_staff_stay_in_their_layer_and_never_see_templates(make_client):
+    client, token = await make_client("zeeland")
+    for url in ("/redactie/advies/storm/tijdens?regio=VR17", "/redactie/advies/storm/tijdens?regio=NL"):
+        assert (await client.get(url)).status == 403
+    assert (await client.get("/redactie/advies/vulkaan/tijdens")).status == 404
+    response = await client.post(
+        "/redactie/advies/storm/tijdens", data={"csrf_token": token, "regio": "NL", "tips": "x", "actie": "publiceer"}
+    )
+    assert response.status == 403
+
+
+async def test_four_eyes_draft_needs_a_colleague(make_client, db):
+    author, token = await make_client("landelijk")
+    form = {"csrf_token": token, "regio": "NL", "titel": "Storm en zware wind", "bronnen": "", "actie": "publiceer"}
+    response = await author.post(
+        "/redactie/advies/storm/algemeen", data={**form, "vier_ogen": "ja"}, allow_redirects=False
+    )
+    assert response.status == 303 and "concept=" in response.headers["Location"]
+    store = SqliteTemplateStore(db)
+    assert advice.StoreAdvice(store).risk_edits("storm", None) == (None, None)
+    again = await author.post("/redactie/advies/storm/algemeen", data=form)
+    assert again.status == 409 and "vier ogen" in await again.text()
+    colleague, token2 = await make_client("collega")
+    page = await (await colleague.get("/redactie/advies/storm/algemeen")).text()
+    assert "Goedkeuren en publiceren" in page and "Storm en zware wind" in page
+    done = await colleague.post(
+        "/redactie/advies/storm/algemeen", data={**form, "csrf_token": token2}, allow_redirects=False
+    )
+    assert done.status == 303
+    assert advice.StoreAdvice(store).risk_edits("storm", None)[0]["title"] == "Storm en zware wind"
