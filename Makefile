@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup model run lint test bench nlu-report clean
+.PHONY: setup model run lint test bench soak nlu-report clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -34,6 +34,11 @@ bench: model
 	@bash scripts/setup_test_deps.sh
 	@$(PY) scripts/bench.py
 	@$(PY) scripts/bench_widget.py
+
+# 10 minutes of steady chat load on the real stack: 0 errors, flat memory, CPU per
+# message per part (docs/performance.md: soak and capacity; docs/deploy.md).
+soak: model
+	@nice -n 10 $(PY) scripts/soak.py --minutes 10
 
 nlu-report: model
 	@$(PY) scripts/nlu_report.py
