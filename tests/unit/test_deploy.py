@@ -61,9 +61,7 @@ def container(part: str) -> dict[str, Any]:
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "hadolint"), "--no-color", str(path)], capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([str(BIN / "hadolint"), "--no-color", str(path)], capture_output=True, text=True, timeout=60)
 
 
 def kubernetes_validate(*paths: Path) -> subprocess.CompletedProcess[str]:
@@ -291,7 +289,11 @@ async def test_livez_stays_200_while_healthz_says_rasa_is_down():
 
 def test_service_urls_override_the_loopback_ports():
     settings = Settings.from_env(
-        {"NW_RASA_URLS": "http://rasa-a:5005/, http://rasa-b:5005", "NW_NLG_URLS": "http://nlg:5056", "NW_NLG_PORT": "1"}
+        {
+            "NW_RASA_URLS": "http://rasa-a:5005/, http://rasa-b:5005",
+            "NW_NLG_URLS": "http://nlg:5056",
+            "NW_NLG_PORT": "1",
+        }
     )
     assert settings.rasa_urls == ("http://rasa-a:5005", "http://rasa-b:5005")
     assert settings.nlg_url == "http://nlg:5056" and settings.nlg_urls == ("http://nlg:5056",)
