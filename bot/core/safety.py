@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import simplemma
 from rapidfuzz.distance import OSA
 
 from bot.core.knowledge import load_yaml
@@ -59,6 +60,7 @@ class _Compiled:
     aliases: dict[str, str]
     far: tuple[re.Pattern[str], ...] = ()  # "ver weg", "km": a fire or cloud seen from afar
     far_kinds: frozenset[str] = frozenset()
+    neutral: tuple[re.Pattern[str], ...] = ()  # "alleen sos" on a phone's screen: not a call for help
 
 
 def _basic_normalise(text: str) -> str:
@@ -151,6 +153,7 @@ def _compiled() -> _Compiled:
         aliases={_basic_normalise(str(k)): _basic_normalise(str(v)) for k, v in (data.get("aliases") or {}).items()},
         far=compile_all((data.get("far") or {}).get("phrases", [])),
         far_kinds=frozenset((data.get("far") or {}).get("kinds", [])),
+        neutral=compile_all(data.get("neutral", [])),
     )
 
 
@@ -174,7 +177,8 @@ def _correct_word(word: str) -> str:
     if word in compiled.vocabulary or word.isdigit():
         return word
     allowed = _max_typos(word)
-    if not allowed:
+    # A real Dutch word is not a typo: "stijgen" is not "stikken", "gewond" not "gewoond".
+    if not allowed or simplemma.is_known(word, lang="nl"):
         return word
     best, best_distance = word, allowed + 1
     for candidate in compiled.fuzzy_words:
@@ -193,8 +197,15 @@ def normalise(text: str) -> str:
 
 
 def _segments(text: str) -> list[str]:
-    parts = (normalise(part) for part in _SEGMENT_SPLIT.split(text))
-    return [f" {part} " for part in parts if part]
+    neutral = _compiled().neutral
+    padded = (f" {normalise(part)} " for part in _SEGMENT_SPLIT.split(text))
+    segments = []
+    for part in padded:
+        for pattern in neutral:
+            part = pattern.sub(" ", part)
+        if part.strip():
+            segments.append(" " + " ".join(part.split()) + " ")
+    return segments
 
 
 def _first_start(patterns: Iterable[re.Pattern[str]], padded: str) -> int | None:

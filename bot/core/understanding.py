@@ -116,6 +116,7 @@ class _Tables:
     people: dict[str, frozenset[str]]
     distress: dict[str, frozenset[str]]
     number_words: frozenset[str]
+    number_names: frozenset[str]  # "nummer", "noodnummer": a question about numbers whatever else it names
     kit_words: frozenset[str]
     hot_from: int
     cold_to: int
@@ -149,6 +150,7 @@ def _tables() -> _Tables:
             lang: frozenset(str(w) for w in (data.get("distress") or {}).get(lang) or []) for lang in ("nl", "en")
         },
         number_words=frozenset(str(w) for w in data.get("number_words") or []),
+        number_names=frozenset(str(w) for w in data.get("number_names") or []),
         kit_words=frozenset(str(w) for w in data.get("kit_words") or []),
         cues=cues,
         vocabulary={lang: frozenset(words) for lang, words in vocabulary.items()},
@@ -355,16 +357,26 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
 
     guess = guess_risk(text)
     keys = _keys(guess)
-    if keys and person_in_distress(text) and not is_question(text):
+    distress = person_in_distress(text)
+    question = is_question(text)
+    if keys and distress and not question:
         # "de bestuurder zit vast", "oma reageert niet meer ... 34 graden": someone is in
         # trouble in a risk situation, whatever DIET says (recall first).
         return Decision("emergency", intent != "emergency", keys[:1], language, None)
+    words = set(tokens(text))
+    if question and intent != "ask_emergency_numbers" and about_numbers(text, words):
+        # "mag ik 112 bellen voor een boom op het fietspad?", "stel dat het netwerk plat ligt
+        # en ik moet 112 bellen": no danger (checked above), a question about whom to call.
+        return Decision("ask_emergency_numbers", True, (), language, None)
     if intent == "emergency":
         describes_risk = bool(keys or known)
-        if describes_risk and (is_question(text) or not person_in_distress(text)):
+        if describes_risk and (question or not distress):
             return Decision("ask_risk", True, keys or tuple(known[:1]), language, None)
+        if question and not distress:
+            # DIET alone mistakes many questions for danger ("wat wordt het weer morgen, kan
+            # ik de was buiten hangen"); the safety net saw none and nobody is in trouble.
+            return Decision("ask_risk", True, (), language, None)
         return Decision(intent, False, (), language, None)
-    words = set(tokens(text))
     if "112" in words and (unsure or intent in ABOUT_112_FROM) and intent != "ask_emergency_numbers":
         # "wat als 112 niet werkt", "hoe werkt 112 eigenlijk": no danger here (checked above),
         # so a message about 112 itself gets the numbers answer (when 112, what else).
@@ -376,13 +388,31 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
     if intent == "ask_kit" and guess.best and not _tables().kit_words & (words | {lemma(w) for w in words}):
         return Decision("ask_risk", True, (guess.best,), language, None)
     if intent in OVERRIDABLE or unsure:
+        # Unsure DIET: the decision must be marked as a change, or FallbackClassifier drops it.
+        changed = intent != "ask_risk" or unsure
         chosen = guess.best or (guess.hint if intent == "ask_risk" or unsure else None)
         if chosen:
-            return Decision("ask_risk", intent != "ask_risk", (chosen,), language, None)
+            return Decision("ask_risk", changed, (chosen,), language, None)
         narrow = intent == "ask_risk" or unsure or max(guess.scores.values(), default=0) >= DECISIVE
         if guess.candidates and not known and narrow:
-            return Decision("ask_risk", intent != "ask_risk", guess.candidates, language, None)
+            return Decision("ask_risk", changed, guess.candidates, language, None)
     return Decision(intent, False, (), language, None)
+
+
+# A risk named in a question about 112 makes it a risk question ("is een overstroming een
+# reden om 112 te bellen"); a phone or network outage does not: the numbers answer says
+# where to go when 112 cannot be reached.
+_NUMBERS_NOT_A_RISK = frozenset({"telecomstoring"})
+
+
+def about_numbers(text: str, words: set[str] | None = None) -> bool:
+    """A question about 112 or another number to call, not about a named risk."""
+    words = words if words is not None else set(tokens(text))
+    if words & _tables().number_names:
+        return True
+    if "112" not in words:
+        return False
+    return not [key for key in named_risks(text) if key not in _NUMBERS_NOT_A_RISK]
 
 
 def _keys(guess: RiskGuess) -> tuple[str, ...]:

@@ -74,9 +74,23 @@ ACUTE = [
     "ik denk dat mijn broer niet ademt",
     "Mijn kelder loopt vol en het blijft stijgen",
     "de bosbrand komt steeds dichterbij",
+    # Second round (issue 14): trouble breathing, a swelling throat, blue lips, a ticking
+    # package, English water-and-trapped wording, dialect spellings.
+    "er hangt een rare wolk en ik krijg moeilijk adem",
+    "mijn tong wordt steeds dikker na die pinda",
+    "mijn opa reageert bijna niet en zijn lippen zijn helemaal blauw",
+    "er staat een koffer bij de ingang en het tikt",
+    "the water keeps coming into the house and we can't get out",
+    "we are trapped upstairs, the ground floor is flooding",
+    "ut hoes brent",
+    "t wotter kump binne",
 ]
 
 NOT_ACUTE = [
+    # Real words that are not typos of danger words, and a phone screen saying SOS.
+    "de rivier gaat nog een meter stijgen, moeten we zandzakken halen",
+    "op mijn telefoon staat alleen sos, wat is er aan de hand",
+    "my phone only shows sos since this morning",
     "wat moet ik doen als er vlammen uit het stopcontact komen",
     "hoe voorkom ik dat er vlammen uit mijn wasdroger komen",
     "ik zie vlammen in de verte bij de heide, 5 km van ons huis",

@@ -144,10 +144,40 @@ def test_far_away_fire_is_not_acute_but_a_house_two_doors_down_is():
         # a question about 112 itself that DIET cannot place gets the numbers answer
         ("hoe werkt 112 eigenlijk", "ask_capabilities", "ask_emergency_numbers"),
         ("mijn vader ademt niet, bel ik 112?", "ask_kit", "emergency"),
+        # a question about whom to call beats the risk it mentions, unless it names the risk
+        ("mag ik 112 bellen als er een tak op de weg ligt? niemand is gewond", "emergency", "ask_emergency_numbers"),
+        ("als het mobiele netwerk eruit ligt, hoe bel ik dan 112", "ask_risk", "ask_emergency_numbers"),
+        (
+            "bel ik bij stroomuitval de netbeheerder of is daar een ander nummer voor?",
+            "ask_risk",
+            "ask_emergency_numbers",
+        ),
+        ("is een aardbeving een reden om 112 te bellen?", "ask_risk", "ask_risk"),
+        # DIET's unconfirmed emergency in a question without a risk cue or anyone in trouble
+        ("gaat het morgen regenen in utrecht, moet ik een jas mee?", "emergency", "ask_risk"),
+        ("kom snel, het gaat helemaal mis hier", "emergency", "emergency"),
     ],
 )
 def test_decide_rules(text, intent, expected):
     assert understanding.decide(text, intent).intent == expected
+
+
+def test_an_unsure_diet_that_agrees_is_still_marked_as_decided():
+    """DIET at 0.2 for ask_risk plus a clear situation: marked as changed, so the adapter puts it
+    at confidence 1.0 and FallbackClassifier does not answer "not understood"."""
+    decision = understanding.decide("het is 33 graden op de slaapkamer van de baby", "ask_risk", (), 0.2)
+    assert (decision.intent, decision.changed, decision.risk_keys) == ("ask_risk", True, ("hitte",))
+
+
+def _heldout_sets() -> list:
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "nlu_report.py"
+    spec = importlib.util.spec_from_file_location("scripts_nlu_report_sets", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [path for path in module.HELDOUT_SETS if path.exists()]
 
 
 def test_blind_heldout_sets_are_not_in_the_training_data():
@@ -170,7 +200,9 @@ def test_blind_heldout_sets_are_not_in_the_training_data():
                 if line.strip().startswith("- "):
                     train.add(" ".join(annotation.sub(r"\1", line.strip()[2:]).lower().split()))
     train_list = sorted(train)
-    for path in sorted((root / "tests" / "nlu").glob("blind_heldout*.yml")):
+    # Only the sets scripts/nlu_report.py scores (HELDOUT_SETS): a set the lead keeps sealed for a
+    # final blind score is added there when it is scored, and is not read before.
+    for path in _heldout_sets():
         for item in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]:
             text = " ".join(str(item["text"]).lower().split())
             assert text not in train, f"{path.name}: held-out text in training data: {text!r}"
