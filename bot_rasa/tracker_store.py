@@ -1,4 +1,6 @@
-"""In-memory tracker store that forgets idle conversations.
+"""Tracker stores: in memory per replica (make run), or shared in Redis (NW_REDIS_URL).
+
+In-memory tracker store that forgets idle conversations.
 
 Residents may mention health, children or money. Rasa's InMemoryTrackerStore
 keeps every conversation until the process stops; this one drops a
@@ -21,17 +23,23 @@ event broker: the broker diff would compare a tracker with itself.
 
 from __future__ import annotations
 
+import json
+import math
 import pickle
 import time
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, Optional, Text
+from typing import Any, Callable, Dict, Iterable, Optional, Text, TypeVar
 
-from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 
 from bot.settings import Settings
+
+_T = TypeVar("_T")
 
 
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):  # type: ignore[misc]  # rasa has no py.typed
@@ -97,3 +105,113 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):  # type: ignore[misc] 
     def stored_counts(self) -> Dict[Text, int]:
         """How many conversations are kept live and pickled (for tests and benchmarks)."""
         return {"live": len(self._live), "pickled": len(self._pickled)}
+
+
+# --- shared conversations (NW_REDIS_URL: make cluster, a region's cluster) ------------------
+#
+# Rasa's own RedisTrackerStore and RedisLockStore, configured from one URL (host,
+# port, db, password; rediss:// for TLS) instead of separate endpoint fields, with
+# short socket timeouts: Rasa calls Redis synchronously, so a Redis that hangs
+# must not freeze a replica for long (the gateway then gives the degraded answer).
+#
+# Why Redis and not SQLTrackerStore on PostgreSQL: a conversation is short-lived
+# working state (household, budget, the form's place) that must expire after
+# NW_TRACKER_TTL idle seconds; Redis expires a key by itself (record_exp), keeps
+# it in memory (one GET and one SET per message), and is needed anyway for the
+# lock store. SQLTrackerStore writes every event as a row, keeps them forever and
+# would need our own clean-up job. PostgreSQL stays the editor's store.
+
+REDIS_TIMEOUT_S = 2.0
+KEY_PREFIX = "noodwijzer"  # Rasa wants letters and digits only
+
+
+def _redis_from_settings(decode_responses: bool) -> Any:
+    import redis
+
+    url = Settings.from_env().redis_url
+    if not url:
+        raise ValueError("NW_REDIS_URL is not set; endpoints.redis.yml needs it (see docs/operations.md)")
+    return redis.Redis.from_url(
+        url,
+        decode_responses=decode_responses,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+        health_check_interval=30,
+    )
+
+
+class SharedRedisTrackerStore(RedisTrackerStore):  # type: ignore[misc]  # rasa has no py.typed
+    """RedisTrackerStore: every replica reads and writes the same conversations;
+    a conversation expires after NW_TRACKER_TTL idle seconds (each save renews it)."""
+
+    def __init__(self, domain: Domain, host: Optional[Text] = None, event_broker: Any = None, **kwargs: Any) -> None:
+        ttl = kwargs.pop("ttl_seconds", None) or Settings.from_env().conversation_ttl_s
+        super().__init__(domain, event_broker=event_broker, record_exp=math.ceil(float(ttl)), key_prefix=KEY_PREFIX)
+        self.red = _redis_from_settings(decode_responses=True)
+
+
+class SharedRedisLockStore(RedisLockStore):  # type: ignore[misc]
+    """RedisLockStore whose read-change-write steps are Redis transactions.
+
+    Rasa's RedisLockStore reads a conversation's ticket lock, changes it and
+    writes it back in separate steps. Within one replica that is safe (one event
+    loop); two replicas taking a ticket for the same conversation at the same
+    moment could both get the same number and handle two messages at once. Here
+    every change is WATCH/MULTI/EXEC (optimistic: redone if another replica
+    changed the lock in between), so tickets are unique and messages of one
+    conversation are handled one at a time, in the order their tickets were
+    taken. Lock keys also expire (after the tickets' lifetime plus a minute), so
+    a replica killed while holding one leaves nothing behind.
+    """
+
+    def __init__(self, endpoint_config: Any = None, **kwargs: Any) -> None:
+        super().__init__(key_prefix=KEY_PREFIX)
+        self.red = _redis_from_settings(decode_responses=False)
+
+    def _change(self, conversation_id: Text, change: Callable[[TicketLock], _T], create: bool) -> Optional[_T]:
+        """Apply `change` to the stored lock atomically; delete the lock when no tickets are left."""
+        import redis
+
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if raw:
+                        lock = TicketLock.from_dict(json.loads(raw))
+                    elif create:
+                        lock = self.create_lock(conversation_id)
+                    else:
+                        pipe.unwatch()
+                        return None
+                    result = change(lock)
+                    pipe.multi()
+                    if lock.is_someone_waiting():
+                        pipe.set(key, lock.dumps(), ex=int(LOCK_LIFETIME) + 60)
+                    else:
+                        pipe.delete(key)
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue  # another replica changed this lock in between: read it again
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        try:
+            ticket: Optional[int] = self._change(
+                conversation_id, lambda lock: lock.issue_ticket(lock_lifetime), create=True
+            )
+        except Exception as exc:
+            raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
+        assert ticket is not None  # created when missing
+        return ticket
+
+    def update_lock(self, conversation_id: Text) -> None:
+        self._change(conversation_id, lambda lock: lock.remove_expired_tickets(), create=False)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        self._change(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number), create=False)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        # One transaction: remove our ticket, and the lock with it when nobody waits.
+        self.finish_serving(conversation_id, ticket_number)

@@ -1,4 +1,10 @@
-"""GET /healthz: 200 only when the gateway, every Rasa replica, the actions and the NLG answer."""
+"""GET /healthz: 200 only when the gateway, every Rasa replica, every action and NLG
+server (and Redis, when conversations live there) answer; else 503 naming what is down.
+
+`components` keeps one entry per kind (the contract: gateway, rasa, actions,
+nlg; redis when NW_REDIS_URL is set); `down` names every part that does not
+answer, as the supervisor calls them ("rasa-2", "actions", ...).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 from aiohttp import ClientTimeout, web
 
 CACHE_SECONDS = 2.0
+REDIS_KEY = "health_redis"
 
 
 async def _probe(app: web.Application, url: str) -> str:
@@ -19,23 +26,57 @@ async def _probe(app: web.Application, url: str) -> str:
         return f"down ({type(exc).__name__})"
 
 
+async def _probe_redis(app: web.Application) -> str:
+    client = app.get(REDIS_KEY)
+    if client is None:
+        return "ok"
+    try:
+        await asyncio.wait_for(client.ping(), 2)
+        return "ok"
+    except Exception as exc:  # refused, timed out, auth: all "down"
+        return f"down ({type(exc).__name__})"
+
+
+def part_names(kind: str, count: int) -> list[str]:
+    """The supervisor's names: "rasa", "rasa-2", ..."""
+    return [kind if n == 1 else f"{kind}-{n}" for n in range(1, count + 1)]
+
+
+def _summary(states: list[str]) -> str:
+    """ "ok" when all answer; otherwise the first failure (with its number if there are several)."""
+    failing = [f"replica {n}: {state}" for n, state in enumerate(states, start=1) if state != "ok"]
+    if not failing:
+        return "ok"
+    return states[0] if len(states) == 1 else failing[0]
+
+
 async def check(app: web.Application) -> dict[str, Any]:
     cached = app.get("health_cache")
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         cached_result: dict[str, Any] = cached[1]
         return cached_result
     settings = app["settings"]
-    actions, nlg, *replicas = await asyncio.gather(
-        _probe(app, f"{settings.actions_url}/health"),
-        _probe(app, f"{settings.nlg_url}/health"),
-        *(_probe(app, f"{url}/status") for url in settings.rasa_urls),
-    )
-    # "rasa" is ok only when every replica answers; otherwise name the first failure.
-    failing = [f"replica {n}: {state}" for n, state in enumerate(replicas, start=1) if state != "ok"]
-    rasa = "ok" if not failing else (replicas[0] if len(replicas) == 1 else failing[0])
-    components = {"gateway": "ok", "rasa": rasa, "actions": actions, "nlg": nlg}
-    healthy = all(v == "ok" for v in components.values())
-    result: dict[str, Any] = {"status": "ok" if healthy else "degraded", "components": components}
+    groups = {
+        "rasa": [f"{url}/status" for url in settings.rasa_urls],
+        "actions": [f"{url}/health" for url in settings.actions_urls],
+        "nlg": [f"{url}/health" for url in settings.nlg_urls],
+    }
+    probes = [_probe(app, url) for urls in groups.values() for url in urls]
+    *states, redis_state = await asyncio.gather(*probes, _probe_redis(app))
+    components: dict[str, str] = {"gateway": "ok"}
+    down: list[str] = []
+    at = 0
+    for kind, urls in groups.items():
+        mine = states[at : at + len(urls)]
+        at += len(urls)
+        components[kind] = _summary(mine)
+        down += [name for name, state in zip(part_names(kind, len(urls)), mine) if state != "ok"]
+    if app.get(REDIS_KEY) is not None:
+        components["redis"] = redis_state
+        if redis_state != "ok":
+            down.append("redis")
+    healthy = not down
+    result: dict[str, Any] = {"status": "ok" if healthy else "degraded", "components": components, "down": down}
     app["health_cache"] = (time.monotonic(), result)
     return result
 

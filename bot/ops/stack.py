@@ -1,7 +1,17 @@
-"""Start and stop the four processes: actions, NLG, Rasa and the gateway.
+"""Start, supervise and stop the processes: actions, NLG, Rasa and the gateway.
 
-Used by `make run` (fixed ports) and by the tests (free ports), so both run
-the same real stack. Plain subprocess handling, no Rasa imports.
+Used by `make run` and `make cluster` (fixed ports) and by the tests and
+benchmarks (free ports), so all run the same real stack. Once every part is
+healthy, bot/ops/supervisor.py starts a part again when it stops.
+
+Two profiles:
+- "run": two Rasa replicas, one action and one NLG server, conversations in
+  each replica's memory (no Redis, SQLite for the editor);
+- "cluster": Redis (conversations, locks, shared gateway limits), three Rasa
+  replicas, two action and two NLG servers. Rasa's endpoints take one action
+  URL and one NLG URL, so each replica is pointed at one of them in turn
+  (rasa -> actions/nlg, rasa-2 -> actions-2/nlg-2, rasa-3 -> actions/nlg).
+Plain subprocess handling, no Rasa imports.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -22,22 +33,45 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bot.ops import redis_server
+from bot.ops.supervisor import Supervisor
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "actions": 5055, "nlg": 5056}
+# make cluster: the second action and NLG server, and Redis off its usual 6379
+# so a Redis the machine already runs is left alone.
+CLUSTER_PORTS = {"actions-2": 5057, "nlg-2": 5058, "redis": 6380}
+CLUSTER_REPLICAS = 3
+PROFILES = ("run", "cluster")
+# Endpoints per kind of conversation store: each replica's memory, or Redis.
+ENDPOINTS = {False: "endpoints.yml", True: "endpoints.redis.yml"}
+SERVICES = ("redis",)  # started first, before the parts that use them
 
 
-def default_ports() -> dict[str, int]:
+def default_ports(profile: str = "run", rasa_replicas: int | None = None) -> dict[str, int]:
     """Two Rasa replicas by default: one Rasa process uses one core, and the
     gateway spreads conversations over both (docs/performance.md). Small
-    machines can set NW_RASA_REPLICAS=1 to save ~0.8 GB."""
-    replicas = Settings.from_env().rasa_replicas
+    machines can set NW_RASA_REPLICAS=1 to save ~0.8 GB. The cluster profile
+    runs three replicas (127.0.0.1:5005-5007), two action and two NLG servers
+    and Redis."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose from {PROFILES}")
+    if rasa_replicas is None:
+        rasa_replicas = CLUSTER_REPLICAS if profile == "cluster" else Settings.from_env().rasa_replicas
     ports = dict(DEFAULT_PORTS)
-    for n in range(2, replicas + 1):  # rasa-2 on 5006, ...
+    for n in range(2, rasa_replicas + 1):  # rasa-2 on 5006, ...
         ports[f"rasa-{n}"] = DEFAULT_PORTS["rasa"] + n - 1
+    if profile == "cluster":
+        ports.update(CLUSTER_PORTS)
     return ports
+
+
+def _numbered(ports: dict[str, int], kind: str) -> list[str]:
+    """ "rasa", "rasa-2", ... in order (the unnumbered one first)."""
+    names = [name for name in ports if name == kind or name.startswith(kind + "-")]
+    return sorted(names, key=lambda n: 1 if n == kind else int(n.rsplit("-", 1)[1]))
 
 
 def free_port() -> int:
@@ -70,15 +104,47 @@ class Stack:
     healthy_after: float | None = None  # seconds from start to /healthz 200
     # Rasa's HTTP API token (bot_rasa/api_guard.py): NW_RASA_TOKEN, or a new random one per stack.
     rasa_token: str = field(default_factory=lambda: Settings.from_env().rasa_token or secrets.token_urlsafe(32))
+    # Where the services (Redis) keep their data: var/ for make cluster, a temp dir in tests.
+    data_dir: Path = ROOT / "var"
+    supervisor: Supervisor | None = None
+    # The supervisor thread and the caller both start and stop parts.
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
-    def on_free_ports(cls, **kwargs: Any) -> Stack:
-        return cls(ports={name: free_port() for name in default_ports()}, **kwargs)
+    def on_free_ports(cls, profile: str = "run", rasa_replicas: int | None = None, **kwargs: Any) -> Stack:
+        """A stack of the given profile on free ports (tests, benchmarks)."""
+        return cls(ports={name: free_port() for name in default_ports(profile, rasa_replicas)}, **kwargs)
 
     @property
     def rasa_replicas(self) -> list[str]:
         """Process names of the Rasa replicas; "rasa" (port 5005) comes first."""
-        return sorted((name for name in self.ports if name.startswith("rasa")), key=lambda n: (n != "rasa", n))
+        return _numbered(self.ports, "rasa")
+
+    @property
+    def action_servers(self) -> list[str]:
+        return _numbered(self.ports, "actions")
+
+    @property
+    def nlg_servers(self) -> list[str]:
+        return _numbered(self.ports, "nlg")
+
+    @property
+    def services(self) -> list[str]:
+        return [name for name in SERVICES if name in self.ports]
+
+    @property
+    def redis_url(self) -> str:
+        """The Redis this stack runs, or one given from outside (NW_REDIS_URL), or ""."""
+        if "redis" in self.ports:
+            return redis_server.redis_url(self.ports["redis"])
+        return self.extra_env.get("NW_REDIS_URL", os.environ.get("NW_REDIS_URL", ""))
+
+    @property
+    def endpoints(self) -> str:
+        return ENDPOINTS[bool(self.redis_url)]
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}-{self.ports[name]}.log"
 
     @property
     def gateway(self) -> str:
@@ -107,23 +173,42 @@ class Stack:
                 "TF_INTER_OP_PARALLELISM_THREADS": "1",
                 "NW_ACTIONS_PORT": str(self.ports["actions"]),
                 "NW_NLG_PORT": str(self.ports["nlg"]),
+                "NW_ACTIONS_PORTS": ",".join(str(self.ports[name]) for name in self.action_servers),
+                "NW_NLG_PORTS": ",".join(str(self.ports[name]) for name in self.nlg_servers),
                 "TF_CPP_MIN_LOG_LEVEL": "3",
                 "LOG_LEVEL_LIBRARIES": "ERROR",
                 "RASA_TELEMETRY_ENABLED": "false",
                 "SANIC_REGISTER": "false",
             }
         )
+        if "redis" in self.ports:
+            env["NW_REDIS_URL"] = self.redis_url
         env.update(self.extra_env)
+        return env
+
+    def env_for(self, name: str) -> dict[str, str]:
+        """The environment of one part: each Rasa replica uses one action and one
+        NLG server, taken in turn, so every server gets its share of replicas."""
+        env = self.env()
+        if name in self.rasa_replicas:
+            n = self.rasa_replicas.index(name)
+            actions, nlg = self.action_servers, self.nlg_servers
+            env["NW_ACTIONS_PORT"] = str(self.ports[actions[n % len(actions)]])
+            env["NW_NLG_PORT"] = str(self.ports[nlg[n % len(nlg)]])
+        elif name in self.nlg_servers:
+            env["NW_NLG_PORT"] = str(self.ports[name])
         return env
 
     def commands(self) -> dict[str, list[str]]:
         python = str(VENV_BIN / "python")
         model = str(self.model or latest_model())
-        commands = {
-            "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports["actions"]), "--quiet"],
-            "nlg": [python, "-m", "bot.nlg.server"],
-            "gateway": [python, "-m", "bot.gateway"],
-        }
+        commands = {"gateway": [python, "-m", "bot.gateway"]}
+        for name in self.action_servers:
+            commands[name] = [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports[name]), "--quiet"]
+        for name in self.nlg_servers:
+            commands[name] = [python, "-m", "bot.nlg.server"]
+        if "redis" in self.ports:
+            commands["redis"] = redis_server.redis_command(self.ports["redis"], self.data_dir / "redis")
         for name in self.rasa_replicas:
             commands[name] = [
                 python,
@@ -138,7 +223,7 @@ class Stack:
                 "--model",
                 model,
                 "--endpoints",
-                "endpoints.yml",
+                self.endpoints,
                 "--credentials",
                 "credentials.yml",
                 "--quiet",
@@ -147,17 +232,19 @@ class Stack:
 
     def start_process(self, name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}-{self.ports[name]}.log", "wb")
-        self.procs[name] = subprocess.Popen(
-            self.commands()[name],
-            cwd=ROOT,
-            env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        if name == "redis":
+            (self.data_dir / "redis").mkdir(parents=True, exist_ok=True)
+        with self.lock, open(self.log_path(name), "ab") as log:  # appended: a restart keeps the crash's log
+            self.procs[name] = subprocess.Popen(
+                self.commands()[name],
+                cwd=ROOT,
+                env=self.env_for(name),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
-    def start(self, timeout: float = 180.0) -> Stack:
+    def start(self, timeout: float = 180.0, supervise: bool = True) -> Stack:
         busy = [f"{name} ({port})" for name, port in self.ports.items() if port_in_use(port)]
         if busy:
             raise SystemExit(
@@ -165,10 +252,20 @@ class Stack:
                 + ", ".join(busy)
                 + ". Stop de andere `make run` eerst (Ctrl-C)."
             )
-        for name in ("actions", "nlg", *self.rasa_replicas, "gateway"):
+        for name in self.services:
+            self.start_process(name)
+        if "redis" in self.ports:
+            try:
+                redis_server.wait_ready(self.redis_url, 30, self.procs["redis"])
+            except RuntimeError as exc:
+                self.stop()
+                raise RuntimeError(f"{exc}; see {self.log_path('redis')}") from None
+        for name in (*self.action_servers, *self.nlg_servers, *self.rasa_replicas, "gateway"):
             self.start_process(name)
         self.healthy_after = self.wait_healthy(timeout)
         self.warm_up()
+        if supervise:
+            self.supervisor = Supervisor(self).start()
         return self
 
     # Text only used to run each code path once (no resident data).
@@ -217,7 +314,9 @@ class Stack:
         raise RuntimeError(f"stack not healthy after {timeout:.0f}s; logs in {self.log_dir}")
 
     def stop_process(self, name: str) -> None:
-        proc = self.procs.pop(name, None)
+        """Stop one part for good: it leaves `procs` first, so the supervisor lets it be."""
+        with self.lock:
+            proc = self.procs.pop(name, None)
         if proc is None or proc.poll() is not None:
             return
         try:
@@ -229,8 +328,20 @@ class Stack:
             except ProcessLookupError:
                 pass
 
+    def kill(self, name: str) -> int:
+        """SIGKILL one part, as the out-of-memory killer would; the supervisor
+        restarts it. Returns the killed process id."""
+        with self.lock:
+            proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        return proc.pid
+
     def stop(self) -> None:
-        for name in ("gateway", *self.rasa_replicas, "nlg", "actions"):
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None
+        for name in ("gateway", *self.rasa_replicas, *self.nlg_servers, *self.action_servers, *self.services):
             self.stop_process(name)
 
     def rss_bytes(self) -> int:
@@ -255,19 +366,29 @@ class Stack:
         return total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Start Noodwijzer (make run).")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Start Noodwijzer (make run, make cluster).")
     parser.add_argument("--model", type=Path, default=None)
-    args = parser.parse_args()
-    lock_path = ROOT / ".noodwijzer.lock"
-    import fcntl
+    parser.add_argument("--profile", choices=PROFILES, default="run", help="cluster: Redis, 3 Rasa, 2 actions, 2 NLG")
+    parser.add_argument("--rasa-replicas", type=int, default=None)
+    parser.add_argument(
+        "--free-ports", action="store_true", help="every part on a free port (tests); prints the ports as JSON"
+    )
+    parser.add_argument("--var", type=Path, default=ROOT / "var", help="logs and service data (default var/)")
+    args = parser.parse_args(argv)
+    if args.free_ports:
+        ports = {name: free_port() for name in default_ports(args.profile, args.rasa_replicas)}
+    else:
+        # Fixed ports: one such stack per machine, and a clear message for a second one.
+        import fcntl
 
-    lock = open(lock_path, "a")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise SystemExit("Noodwijzer draait al (vanuit deze map). Stop die eerst met Ctrl-C.") from None
-    stack = Stack(model=args.model)
+        lock = open(ROOT / ".noodwijzer.lock", "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit("Noodwijzer draait al (vanuit deze map). Stop die eerst met Ctrl-C.") from None
+        ports = default_ports(args.profile, args.rasa_replicas)
+    stack = Stack(ports=ports, model=args.model, log_dir=args.var / "log", data_dir=args.var)
     stopping = False
 
     def shutdown(signum: int, frame: FrameType | None) -> None:  # Ctrl-C or SIGTERM: stop every process cleanly
@@ -282,18 +403,19 @@ def main() -> None:
     signal.signal(signal.SIGTERM, shutdown)
     t0 = time.monotonic()
     print("Noodwijzer start (Rasa laden duurt ongeveer een halve minuut)...", flush=True)
-    stack.start()
+    if args.free_ports:
+        print("Poorten: " + json.dumps(stack.ports), flush=True)
+    try:
+        stack.start(timeout=300 if args.profile == "cluster" else 180)
+    except RuntimeError as exc:
+        raise SystemExit(f"Noodwijzer kon niet starten: {exc}") from None
     print(
         f"Klaar in {time.monotonic() - t0:.0f} s. Open de chat op http://localhost:{stack.ports['gateway']}/",
         flush=True,
     )
+    print(f"Een onderdeel dat stopt, start vanzelf opnieuw (meldingen: {stack.log_dir}/supervisor.log).", flush=True)
     print("Stoppen: Ctrl-C", flush=True)
-    while True:
-        for name, proc in list(stack.procs.items()):
-            if proc.poll() is not None:
-                print(f"{name} is gestopt; zie var/log/. Alles stopt.", flush=True)
-                stack.stop()
-                sys.exit(1)
+    while True:  # the supervisor thread does the work; this thread waits for Ctrl-C
         time.sleep(1)
 
 
