@@ -41,6 +41,9 @@ STATEMENT_TIMEOUT_MS = 10_000
 LISTEN_RETRY_MAX_S = 5.0
 
 
+_MIGRATING = threading.Lock()
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached or is busy now; the editor shows 'cannot save now' (503)."""
 
@@ -135,7 +138,8 @@ class Database:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self._migration_lock(), _translated(), self.engine.connect() as conn:
+        # alembic keeps its running context in a module global: one migration per process at a time.
+        with _MIGRATING, self._migration_lock(), _translated(), self.engine.connect() as conn:
             if not self.is_postgres:
                 conn = conn.execution_options(nw_write=True)
             with conn.begin():

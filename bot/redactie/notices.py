@@ -183,7 +183,7 @@ def cached_current(db: Database, region: str | None, now: float | None = None) -
         return None
     cache = _caches.get(id(db))
     if cache is None or cache.db is not db:
-        cache = _caches[id(db)] = LiveCache(db, lambda: _unexpired(db), "notices")
+        cache = _caches[id(db)] = LiveCache(db, lambda: _unexpired(db), "notices", empty=[])
     loaded: list[Notice] = cache.get()
     live = [n for n in loaded if n.expires_at > now and (n.region is None or n.region == region)]
     # newest first; a regional notice wins over a national one

@@ -54,14 +54,16 @@ class LiveCache:
     """Data loaded from the database, reloaded when its change generation moves.
 
     Serves the last good value when the database cannot be reached, and asks
-    again at most every RETRY_AFTER_FAILURE_S seconds. Other live data the chat
+    again at most every RETRY_AFTER_FAILURE_S seconds. Before anything was
+    loaded, a failure gives `empty` (or raises when that is None). Other live data the chat
     reads (notices, and new tables) can use the same class.
     """
 
-    def __init__(self, db: Database, load: Any, what: str) -> None:
+    def __init__(self, db: Database, load: Any, what: str, empty: Any = None) -> None:
         self.db = db
         self._load = load
         self._what = what
+        self._empty = empty  # served when the very first load fails (e.g. started while the database is down)
         self._lock = threading.Lock()
         self._value: Any = None
         self._generation: int | None = None
@@ -78,8 +80,11 @@ class LiveCache:
             generation = self._generation if self._value is not None else None
         if self._value is not None and generation is not None and generation == self._generation:
             return self._value
-        if self._value is not None and time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
-            return self._value
+        if time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
+            if self._value is not None:
+                return self._value
+            if self._empty is not None:
+                return self._empty
         with self._lock:
             if self._value is not None and generation == self._generation:
                 return self._value
@@ -91,9 +96,11 @@ class LiveCache:
                         "%s unavailable (%s); using the last loaded version", self._what, type(error).__name__
                     )
                 self._failed_at = time.monotonic()
-                if self._value is None:
-                    raise
-                return self._value
+                if self._value is not None:
+                    return self._value
+                if self._empty is not None:
+                    return self._empty
+                raise
             self._value, self._generation, self._failed_at = value, generation, 0.0
             return value
 
@@ -101,7 +108,7 @@ class LiveCache:
 class SqlTemplateStore:
     def __init__(self, db: Database | None = None) -> None:
         self.db = db or default_db()
-        self._cache = LiveCache(self.db, self._load_live, "live texts")
+        self._cache = LiveCache(self.db, self._load_live, "live texts", empty={})
 
     # --- the TemplateStore protocol (hot path: called on every render) ---------
 
