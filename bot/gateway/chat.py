@@ -25,6 +25,7 @@ from bot.gateway.routing import ReplicaRouter, ReplicaSlots
 from bot.gateway.safety_net import emergency_first, starts_with_112
 from bot.texts.render import Rendered, split_bubbles
 from bot.texts.replies import Replies
+from bot.texts.safe_render import off_loop
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ async def chat(request: web.Request) -> web.Response:
     except RateLimited as exc:
         # The wait is in the body too: a page on another site cannot read every header.
         # The resident also gets it as a bot message that still points to 112.
-        messages = as_messages(rate_limited(app["replies"], exc.seconds, region))
+        messages = as_messages(await off_loop(rate_limited, app["replies"], exc.seconds, region))
         text = " ".join(m["text"] for m in messages)
         response = json_error(429, text, retry_after=exc.seconds, session_id=session_id, messages=messages)
         response.headers["Retry-After"] = str(exc.seconds)
@@ -178,13 +179,18 @@ async def answer(
         logger.warning("rasa unavailable (%s); answering in degraded mode", type(exc).__name__)
         key = (found and found.risk) or match_risk(message)
         advice = risk_arguments(key, "tijdens")
-        messages = as_messages(replies.render("utter_degraded", region=region, arguments={"danger": danger, **advice}))
+        degraded = await off_loop(
+            replies.render, "utter_degraded", region=region, arguments={"danger": danger, **advice}
+        )
+        messages = as_messages(degraded)
         if advice:
-            messages += as_messages(replies.render("utter_risk_advice", region=region, arguments=advice))
+            messages += as_messages(
+                await off_loop(replies.render, "utter_risk_advice", region=region, arguments=advice)
+            )
 
     if found is not None and not starts_with_112(messages):
         # The same 112 answer the emergency action gives, with the kind of danger (English for English).
-        messages = as_messages(emergency_first(replies, found, message, region)) + messages
+        messages = as_messages(await off_loop(emergency_first, replies, found, message, region)) + messages
     if not messages:
         messages = [{"text": replies.safe_default}]
     return messages

@@ -45,6 +45,7 @@ from bot.gateway.client_address import TRUSTED_KEY, parse_trusted, request_key
 from bot.gateway.errors import json_error
 from bot.texts.render import Rendered, split_bubbles
 from bot.texts.replies import Replies
+from bot.texts.safe_render import off_loop
 
 WINDOW_S = 60.0
 DEFAULT_MAX_KEYS = 100_000  # ~100 bytes per key: about 10 MB at most
@@ -113,9 +114,10 @@ def rate_limited(replies: Replies, seconds: int, region: str | None) -> Rendered
     return replies.render(RATE_LIMITED, region=region, arguments={"seconds": seconds})
 
 
-def rate_limited_response(replies: Replies, seconds: int, region: str | None = None) -> web.Response:
+async def rate_limited_response(replies: Replies, seconds: int, region: str | None = None) -> web.Response:
     """429 with the same Dutch words as a single string, and the wait in the body and header."""
-    text = " ".join(split_bubbles(rate_limited(replies, seconds, region).text))
+    # Rendered in the render pool, off the event loop, like every text (bot/texts/safe_render.py).
+    text = " ".join(split_bubbles((await off_loop(rate_limited, replies, seconds, region)).text))
     response = json_error(429, text, retry_after=seconds)
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -131,7 +133,7 @@ async def limit_middleware(request: web.Request, handler: Handler) -> web.Stream
         decision = await request.app["api_limiter"].hit(request_key(request))
         if not decision.allowed:
             region = request.query.get("region")
-            return rate_limited_response(
+            return await rate_limited_response(
                 request.app["replies"], decision.retry_after, region if region and is_region_code(region) else None
             )
     return await handler(request)

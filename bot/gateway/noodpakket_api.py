@@ -10,12 +10,15 @@ The household travels in the checklist URL's fragment (`checklist_url` is
 the page's own script posts it in a request body. So no proxy access log, server
 log or Referer holds a household or a health need, and nothing is stored.
 Every route validates with bot.core.kit.parse_request: a bad household gets the
-same 400 JSON error on each.
+same 400 JSON error on each. The plan's text and the checklist's plan part are
+rendered in the render pool's worker processes, off the event loop, with a time
+budget (bot/texts/safe_render.py).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import urllib.parse
 from typing import Any
@@ -29,6 +32,9 @@ from bot.gateway.errors import BadInput, json_error, read_json
 from bot.gateway.widget import STATIC_DIR
 from bot.texts.jinja import html_environment
 from bot.texts.replies import Replies
+from bot.texts.safe_render import off_loop, shared_pool
+
+logger = logging.getLogger(__name__)
 
 API_PATH = "/api/v1/noodpakket"
 CHECKLIST_TEMPLATE = "checklist.html.j2"
@@ -66,11 +72,22 @@ def plan_response(replies: Replies, request: kit.PlanRequest) -> dict[str, Any]:
     return {**plan.as_dict(), "text": plan_text(replies, plan)}
 
 
+class ChecklistUnavailable(Exception):
+    """The plan part could not be rendered within its limits."""
+
+
 def render_checklist(plan: kit.Plan) -> str:
-    """The plan part of the checklist page (HTML, no scripts)."""
+    """The plan part of the checklist page (HTML, no scripts), rendered in a worker with a time budget."""
     weeks = [step["week"] for step in plan.spread["schedule"] for _ in step["items"]]
     rows = [{"week": week, "item": item} for week, item in zip(weeks, plan.later)]
-    return _HTML.get_template(CHECKLIST_PLAN_TEMPLATE).render(plan=plan, kit=kit.kit_facts(), later_rows=rows)
+    context = {"plan": plan, "kit": kit.kit_facts(), "later_rows": rows}
+    outcome = shared_pool().render_page(TEMPLATES_DIR / "web", CHECKLIST_PLAN_TEMPLATE, context)
+    if outcome.error == "unavailable":
+        # No worker to be had: this page is the repository's own, so render it here.
+        return _HTML.get_template(CHECKLIST_PLAN_TEMPLATE).render(**context)
+    if outcome.raw is None:
+        raise ChecklistUnavailable(outcome.error)
+    return outcome.raw
 
 
 @functools.lru_cache(maxsize=1)
@@ -129,7 +146,7 @@ async def handle_plan(request: web.Request) -> web.Response:
         plan_request = kit.parse_request(payload)
     except kit.PlanInputError as exc:
         return json_error(400, str(exc))
-    return web.json_response(plan_response(request.app["replies"], plan_request))
+    return web.json_response(await off_loop(plan_response, request.app["replies"], plan_request))
 
 
 async def handle_checklist_page(request: web.Request) -> web.Response:
@@ -152,7 +169,11 @@ async def handle_checklist_plan(request: web.Request) -> web.Response:
         plan_request = request_from_fragment(await request.read())
     except kit.PlanInputError as exc:
         return json_error(400, str(exc))
-    html = render_checklist(kit.make_plan(plan_request))
+    try:
+        html = await off_loop(render_checklist, kit.make_plan(plan_request))
+    except ChecklistUnavailable as exc:
+        logger.error("checklist plan not rendered: %s", exc)
+        return json_error(503, "de lijst kan nu niet gemaakt worden, probeer het zo opnieuw")
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers=CHECKLIST_HEADERS)
 
 

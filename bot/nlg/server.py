@@ -2,7 +2,9 @@
 
 Rasa POSTs {"response", "arguments", "tracker", "channel"} and expects one
 message {"text", "buttons"?}. Blank lines in the text become separate chat
-bubbles in the gateway.
+bubbles in the gateway. Each render runs in a worker process with a time
+budget, off the event loop (bot/texts/safe_render.py), so one slow text
+cannot hold up the other conversations.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.settings import Settings
 from bot.texts.context import region_from_tracker
 from bot.texts.render import Renderer
 from bot.texts.replies import Replies
+from bot.texts.safe_render import off_loop
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ async def handle_nlg(request: web.Request) -> web.Response:
     if not isinstance(arguments, dict) or not isinstance(tracker, dict) or not isinstance(name, str):
         return web.json_response({"error": "bad request"}, status=400)
     region = region_from_tracker(tracker)
-    rendered = replies.render(name, slots=tracker_slots(tracker), region=region, arguments=arguments)
+    rendered = await off_loop(replies.render, name, slots=tracker_slots(tracker), region=region, arguments=arguments)
     return web.json_response(rendered.as_nlg())
 
 

@@ -253,6 +253,7 @@ def shared_pool() -> RenderPool:
     with _shared_lock:
         if _shared is None:
             _shared = RenderPool(_shared_limits)
+            _shared.warm_up()
             atexit.register(_shared.close)
         return _shared
 
