@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot.gateway import chat, cors, health, limits, live, noodpakket_api, regio_api, risico_api, widget
+from bot.gateway import chat, cors, health, limits, limits_redis, live, noodpakket_api, regio_api, risico_api, widget
 from bot.gateway.errors import error_middleware
 from bot.ops import fastloop, memory
 from bot.redactie import web as redactie_web
@@ -24,7 +24,7 @@ from bot.texts.replies import Replies
 
 logger = logging.getLogger(__name__)
 
-ROUTES = (limits, chat, health, live, risico_api, regio_api, noodpakket_api, widget, redactie_web)
+ROUTES = (limits, chat, limits_redis, health, live, risico_api, regio_api, noodpakket_api, widget, redactie_web)
 
 
 def create_app(settings: Settings | None = None, replies: Replies | None = None) -> web.Application:

@@ -15,12 +15,12 @@ from typing import Any
 from aiohttp import ClientTimeout, web
 
 CACHE_SECONDS = 2.0
-REDIS_KEY = "health_redis"
+REDIS_KEY = "redis"  # set by bot/gateway/limits_redis.py when NW_REDIS_URL is set
 
 
-async def _probe(app: web.Application, url: str) -> str:
+async def _probe(app: web.Application, url: str, headers: dict[str, str] | None = None) -> str:
     try:
-        async with app["http"].get(url, timeout=ClientTimeout(total=3)) as resp:
+        async with app["http"].get(url, headers=headers, timeout=ClientTimeout(total=3)) as resp:
             return "ok" if resp.status == 200 else f"http {resp.status}"
     except Exception as exc:  # any failure is "down"
         return f"down ({type(exc).__name__})"
@@ -61,7 +61,9 @@ async def check(app: web.Application) -> dict[str, Any]:
         "actions": [f"{url}/health" for url in settings.actions_urls],
         "nlg": [f"{url}/health" for url in settings.nlg_urls],
     }
-    probes = [_probe(app, url) for urls in groups.values() for url in urls]
+    # Rasa's /status is behind its API token (bot_rasa/api_guard.py).
+    auth = {"Authorization": f"Bearer {settings.rasa_token}"} if settings.rasa_token else None
+    probes = [_probe(app, url, auth if kind == "rasa" else None) for kind, urls in groups.items() for url in urls]
     *states, redis_state = await asyncio.gather(*probes, _probe_redis(app))
     components: dict[str, str] = {"gateway": "ok"}
     down: list[str] = []
