@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup model run lint test bench soak nlu-report clean
+.PHONY: setup model run cluster lint test bench soak nlu-report clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -16,6 +16,12 @@ model: setup
 
 run: model
 	@$(PY) -m bot.ops.stack
+
+# The scaled setup on one machine: Redis and PostgreSQL (Debian's, data in var/),
+# 3 Rasa replicas, 2 action and 2 NLG servers, all supervised (docs/operations.md).
+cluster: model
+	@bash scripts/setup_services.sh
+	@$(PY) -m bot.ops.stack --profile cluster
 
 # ruff (lint + format check) and mypy, configured in pyproject.toml.
 lint: setup

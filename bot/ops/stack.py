@@ -7,8 +7,9 @@ healthy, bot/ops/supervisor.py starts a part again when it stops.
 Two profiles:
 - "run": two Rasa replicas, one action and one NLG server, conversations in
   each replica's memory (no Redis, SQLite for the editor);
-- "cluster": Redis (conversations, locks, shared gateway limits), three Rasa
-  replicas, two action and two NLG servers. Rasa's endpoints take one action
+- "cluster": Redis (conversations, locks, shared gateway limits), PostgreSQL
+  (the editor's store, bot/ops/postgres_server.py), three Rasa replicas, two
+  action and two NLG servers. Rasa's endpoints take one action
   URL and one NLG URL, so each replica is pointed at one of them in turn
   (rasa -> actions/nlg, rasa-2 -> actions-2/nlg-2, rasa-3 -> actions/nlg).
 Plain subprocess handling, no Rasa imports.
@@ -42,12 +43,12 @@ VENV_BIN = Path(sys.executable).parent
 DEFAULT_PORTS = {"gateway": 8080, "rasa": 5005, "actions": 5055, "nlg": 5056}
 # make cluster: the second action and NLG server, and Redis off its usual 6379
 # so a Redis the machine already runs is left alone.
-CLUSTER_PORTS = {"actions-2": 5057, "nlg-2": 5058, "redis": 6380}
+CLUSTER_PORTS = {"actions-2": 5057, "nlg-2": 5058, "redis": 6380, "postgres": 5433}
 CLUSTER_REPLICAS = 3
 PROFILES = ("run", "cluster")
 # Endpoints per kind of conversation store: each replica's memory, or Redis.
 ENDPOINTS = {False: "endpoints.yml", True: "endpoints.redis.yml"}
-SERVICES = ("redis",)  # started first, before the parts that use them
+SERVICES = ("redis", "postgres")  # started first, before the parts that use them
 
 
 def default_ports(profile: str = "run", rasa_replicas: int | None = None) -> dict[str, int]:
@@ -104,7 +105,8 @@ class Stack:
     healthy_after: float | None = None  # seconds from start to /healthz 200
     # Rasa's HTTP API token (bot_rasa/api_guard.py): NW_RASA_TOKEN, or a new random one per stack.
     rasa_token: str = field(default_factory=lambda: Settings.from_env().rasa_token or secrets.token_urlsafe(32))
-    # Where the services (Redis) keep their data: var/ for make cluster, a temp dir in tests.
+    # Where the services keep their data (redis/, postgres/): var/ for make cluster, a
+    # temp dir in tests (under /tmp: PostgreSQL runs as its own user and must reach it).
     data_dir: Path = ROOT / "var"
     supervisor: Supervisor | None = None
     # The supervisor thread and the caller both start and stop parts.
@@ -183,6 +185,10 @@ class Stack:
         )
         if "redis" in self.ports:
             env["NW_REDIS_URL"] = self.redis_url
+        if "postgres" in self.ports:
+            from bot.ops import postgres_server
+
+            env["NW_DATABASE_URL"] = postgres_server.database_url(self.ports["postgres"])
         env.update(self.extra_env)
         return env
 
@@ -209,6 +215,10 @@ class Stack:
             commands[name] = [python, "-m", "bot.nlg.server"]
         if "redis" in self.ports:
             commands["redis"] = redis_server.redis_command(self.ports["redis"], self.data_dir / "redis")
+        if "postgres" in self.ports:
+            from bot.ops import postgres_server
+
+            commands["postgres"] = postgres_server.postgres_command(self.data_dir / "postgres", self.ports["postgres"])
         for name in self.rasa_replicas:
             commands[name] = [
                 python,
@@ -232,8 +242,14 @@ class Stack:
 
     def start_process(self, name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        extra: dict[str, Any] = {}
         if name == "redis":
             (self.data_dir / "redis").mkdir(parents=True, exist_ok=True)
+        if name == "postgres":
+            from bot.ops import postgres_server
+
+            postgres_server.init_data_dir(self.data_dir / "postgres")
+            extra = postgres_server._user_kwargs(postgres_server.run_as())  # not as root
         with self.lock, open(self.log_path(name), "ab") as log:  # appended: a restart keeps the crash's log
             self.procs[name] = subprocess.Popen(
                 self.commands()[name],
@@ -242,6 +258,7 @@ class Stack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                **extra,
             )
 
     def start(self, timeout: float = 180.0, supervise: bool = True) -> Stack:
@@ -254,12 +271,11 @@ class Stack:
             )
         for name in self.services:
             self.start_process(name)
-        if "redis" in self.ports:
-            try:
-                redis_server.wait_ready(self.redis_url, 30, self.procs["redis"])
-            except RuntimeError as exc:
-                self.stop()
-                raise RuntimeError(f"{exc}; see {self.log_path('redis')}") from None
+        try:
+            self.wait_services(60)
+        except RuntimeError:
+            self.stop()
+            raise
         for name in (*self.action_servers, *self.nlg_servers, *self.rasa_replicas, "gateway"):
             self.start_process(name)
         self.healthy_after = self.wait_healthy(timeout)
@@ -267,6 +283,24 @@ class Stack:
         if supervise:
             self.supervisor = Supervisor(self).start()
         return self
+
+    def wait_services(self, timeout: float) -> None:
+        """Redis answers PING and the editor's database exists."""
+        if "redis" in self.ports:
+            try:
+                redis_server.wait_ready(self.redis_url, timeout, self.procs["redis"])
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}; see {self.log_path('redis')}") from None
+        if "postgres" in self.ports:
+            from bot.ops import postgres_server
+
+            port = self.ports["postgres"]
+            deadline = time.monotonic() + timeout
+            while not postgres_server.ready(port):
+                if self.procs["postgres"].poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"postgres did not start; see {self.log_path('postgres')}")
+                time.sleep(0.1)
+            postgres_server.create_database(port)
 
     # Text only used to run each code path once (no resident data).
     WARM_UP = ("hallo", "wat moet ik doen als de stroom uitvalt", "ik wil een noodpakket maken")
