@@ -1,66 +1,37 @@
-"""The validation environment: bot.texts.render's sandbox plus limits for untrusted edits.
+"""Checks for staff-edited texts before they are saved, on top of the text sandbox.
 
-The live renderer trusts a text once it is saved, so every limit that keeps a
-text cheap (no huge loops, no giant strings, no file access) is checked here,
-before saving.
+The limits that keep a text cheap while it renders (range, widths, repetition)
+live in the one text environment (bot/texts/jinja.py), so preview and live chat
+refuse the same things; time, output and memory are bounded by the worker
+process every render runs in (bot/texts/safe_render.py). What is left here is
+what can be seen without rendering: tags that reach other files and
+over-large numbers.
 """
 
 from __future__ import annotations
 
-import sys
-import time
-from types import FrameType
-from typing import Any, Callable
-
 from jinja2 import nodes
-from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.texts.jinja import text_environment
+from bot.texts.jinja import MAX_RANGE, MAX_REPEAT, text_environment
 
-MAX_RANGE = 1000
+__all__ = [
+    "MAX_INT_LITERAL",
+    "MAX_RANGE",
+    "MAX_REPEAT",
+    "TIME_BUDGET",
+    "forbidden_nodes",
+    "make_validation_environment",
+]
+
 MAX_INT_LITERAL = 100_000
-MAX_REPEAT = 1000
-TIME_BUDGET = 1.0  # seconds per render
+TIME_BUDGET = 1.0  # seconds per sample situation in the preview
 FORBIDDEN_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 
 
-class RenderTimeout(Exception):
-    pass
-
-
-def _safe_range(*args: int) -> range:
-    rng = range(*args)
-    if len(rng) > MAX_RANGE:
-        raise SecurityError("range too big")
-    return rng
-
-
-def _binop(context: Any, operator: str, left: Any, right: Any) -> Any:
-    # Only * and ** are intercepted: they are how a short text allocates gigabytes.
-    if operator == "*":
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and count > MAX_REPEAT:
-                raise SecurityError("repetition too big")
-        result = left * right
-        if isinstance(result, int) and abs(result) > 10**12:
-            raise SecurityError("number too big")
-        return result
-    if operator == "**":
-        if isinstance(right, (int, float)) and (right > 64 or abs(left) > 10**6):
-            raise SecurityError("power too big")
-        return left**right
-    raise SecurityError("operator not allowed")
-
-
 def make_validation_environment() -> ImmutableSandboxedEnvironment:
-    env = text_environment()
-    env.globals["range"] = _safe_range
-    env.intercepted_binops = frozenset({"*", "**"})
-    # Instance attribute: this environment only (set through vars(), as mypy
-    # does not allow assigning to a method; same effect as env.call_binop = ...).
-    vars(env)["call_binop"] = _binop
-    return env
+    """The same environment live chat uses; validation parses with it."""
+    return text_environment()
 
 
 def forbidden_nodes(ast: nodes.Template) -> list[tuple[str, int]]:
@@ -72,26 +43,3 @@ def forbidden_nodes(ast: nodes.Template) -> list[tuple[str, int]]:
         if isinstance(const.value, int) and not isinstance(const.value, bool) and abs(const.value) > MAX_INT_LITERAL:
             found.append(("number", const.lineno))
     return found
-
-
-def run_with_budget(func: Callable[[], Any], budget: float = TIME_BUDGET) -> Any:
-    """Run func in this thread, aborting with RenderTimeout after `budget` seconds.
-
-    A line tracer checks the clock; compiled templates are Python code, so a
-    loop in a template cannot run past the budget.
-    """
-    deadline = time.monotonic() + budget
-    counter = [0]
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Callable[[FrameType, str, Any], Any]:
-        counter[0] += 1
-        if counter[0] % 256 == 0 and time.monotonic() > deadline:
-            raise RenderTimeout()
-        return tracer
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        return func()
-    finally:
-        sys.settrace(previous)

@@ -16,20 +16,30 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 import yaml
-from jinja2 import TemplateSyntaxError, UndefinedError
-from jinja2.exceptions import SecurityError
+from jinja2 import TemplateSyntaxError
 
 from bot.core.knowledge import ROOT
 from bot.redactie import samples as samples_mod
 from bot.redactie.links import bad_links
-from bot.redactie.sandbox import RenderTimeout, forbidden_nodes, make_validation_environment, run_with_budget
+from bot.redactie.sandbox import TIME_BUDGET, forbidden_nodes, make_validation_environment
 from bot.texts.render import Rendered, parse_output, split_bubbles
+from bot.texts.safe_render import shared_pool
 
 MAX_SOURCE = 20_000
 MAX_BUBBLE = 600
 MAX_WORDS_PER_SENTENCE = 15.0
 MIN_FLESCH_DOUMA = 60.0
 INTENT_RE = re.compile(r"^/([A-Za-z0-9_]+)")
+# Render problems (bot.texts.safe_render) -> the codes the editor's pages word.
+PREVIEW_CODES = {
+    "undefined": "undefined",
+    "security": "security",
+    "syntax": "syntax",
+    "too_slow": "too_slow",
+    "too_large": "too_big",
+    "memory": "too_big",
+    "crashed": "too_big",
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +118,6 @@ def validate(name: str, source: str) -> Result:
         result.add(Issue("error", f"forbidden_{kind}", line=line))
     if result.errors:
         return result
-    template = env.from_string(source)
 
     info = samples_mod.template_info(name)
     situations = samples_mod.situations(info)
@@ -121,25 +130,17 @@ def validate(name: str, source: str) -> Result:
         preview = Preview(sample.id, sample.label, without_optional=not include_optional)
         result.previews.append(preview)
         context = samples_mod.context_for(info, sample, include_optional)
-        try:
-            raw = run_with_budget(lambda: template.render(**context))  # noqa: B023 (called at once)
-        except UndefinedError as exc:
+        # The preview renders like live chat: in a worker process, with a time,
+        # output and memory limit (bot/texts/safe_render.py).
+        outcome = shared_pool().render_text(source, context, budget=TIME_BUDGET)
+        if outcome.error is not None or outcome.raw is None:
             preview.failed = True
-            result.add(Issue("error", "undefined", sample.label, detail=str(exc.message or exc)))
+            code = PREVIEW_CODES.get(outcome.error or "", "render_error")
+            result.add(Issue("error", code, sample.label, detail=outcome.detail))
+            if code in ("too_slow", "too_big"):
+                break  # one costly situation is enough; do not spend the budget again
             continue
-        except SecurityError as exc:
-            preview.failed = True
-            result.add(Issue("error", "security", sample.label, detail=str(exc)))
-            continue
-        except RenderTimeout:
-            preview.failed = True
-            result.add(Issue("error", "too_slow", sample.label))
-            break  # one slow situation is enough; do not spend the budget again
-        except Exception as exc:  # any other runtime error in staff text: report, never crash
-            preview.failed = True
-            result.add(Issue("error", "render_error", sample.label, detail=f"{type(exc).__name__}: {exc}"[:300]))
-            continue
-        rendered = parse_output(raw)
+        rendered = parse_output(outcome.raw)
         _check_output(name, info, sample.label, rendered, result)
         preview.buttons = rendered.buttons
         preview.bubbles = [[(b, False)] for b in split_bubbles(rendered.text)]
