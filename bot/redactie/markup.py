@@ -11,11 +11,12 @@ Problems come back as codes with a detail; the pages word them in Dutch.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.advice import PLACEHOLDER_RE, PLACEHOLDERS
+from bot.core.advice import FALLBACKS, PLACEHOLDER_RE, PLACEHOLDERS
 
 MAX_TIP = 300
 MAX_TIPS = 40
@@ -23,6 +24,7 @@ MAX_INTRO = 600
 MAX_TITLE = 80
 MAX_SOURCES = 20
 MAX_SOURCE_ABOUT = 200
+MAX_WORDS = 2000
 
 _CODE_RE = re.compile(r"\{\{|\{%|\{#|%\}|\}\}|#\}")
 _BUTTON_RE = re.compile(r"^\s*knop\s*:", re.IGNORECASE | re.MULTILINE)
@@ -156,3 +158,48 @@ def sources_text(sources: list[dict[str, Any]]) -> str:
         when = checked.strftime("%d-%m-%Y") if checked else str(source.get("checked", ""))
         lines.append(" ".join(p for p in (str(source.get("url", "")), when, str(source.get("about", ""))) if p))
     return "\n".join(lines)
+
+
+# --- plain texts (Begroeting, Afscheid ...): staff's words become a template ------------
+
+WORDS_MARKER = "{#- redactie: woorden -#}\n"
+
+
+def _expression(name: str) -> str:
+    fallback = json.dumps(FALLBACKS[name], ensure_ascii=False)
+    value = {
+        "regio": "region.name if region else none",
+        "gemeente": 'slots.get("gemeente")',
+        "omroep": "region.radio.name if region else none",
+        "frequentie": 'region.radio.fm ~ " FM" if region and region.radio.fm else none',
+        "website": 'region.website.split("://")[-1].rstrip("/") if region and region.website else none',
+        "waarschuwingssite": 'region.alert_site.split("://")[-1].rstrip("/") if region and region.alert_site else none',
+    }[name]
+    return "{{ (" + value + ") or " + fallback + " }}"
+
+
+def check_words(text: str) -> list[Problem]:
+    """A plain text: like check_text, but a button line (knop: Titel | /vraag) may stay."""
+    problems = [p for p in check_text(text, "tekst") if p.code != "button"]
+    if not text.strip():
+        problems.append(Problem("empty", "tekst"))
+    if len(text) > MAX_WORDS:
+        problems.append(Problem("too_long", "tekst", str(MAX_WORDS)))
+    return problems
+
+
+def to_template(text: str) -> str:
+    """Checked words -> the template the chat renders. check_words first: no template code can be in text."""
+    body = clean_intro(text)
+    body = PLACEHOLDER_RE.sub(lambda m: _expression(m.group(1)) if m.group(1) in PLACEHOLDERS else m.group(0), body)
+    return WORDS_MARKER + body + "\n"
+
+
+def from_template(source: str) -> str | None:
+    """The words back from a template that to_template made; None for a developer's template."""
+    if not source.startswith(WORDS_MARKER):
+        return None
+    body = source[len(WORDS_MARKER) :].rstrip("\n")
+    for name in PLACEHOLDERS:
+        body = body.replace(_expression(name), f"[{name}]")
+    return body

@@ -8,6 +8,7 @@ with autoescape on; all Dutch words live in those pages.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import difflib
 import functools
@@ -269,7 +270,70 @@ def _target(request: web.Request, session: auth.Session, value: Any) -> tuple[st
     region = _layer_param(value, session.user)
     if region is False:
         return name, None, error_page(400, "bad_region", session)
-    return name, region, _check_template_access(session, name, region)
+    problem = _check_template_access(session, name, region)
+    if problem is None and not session.user.is_national and catalog.text_kind(name) != catalog.WORDS:
+        # Templates with logic are for developers and the national "geavanceerd" work only.
+        problem = error_page(403, "advanced_only", session)
+    return name, region, problem
+
+
+def _words_mode(session: auth.Session, name: str, advanced: Any) -> bool:
+    """Regional staff always edit words; national staff too, unless they ask for the template."""
+    if not session.user.is_national:
+        return True
+    return catalog.text_kind(name) == catalog.WORDS and advanced != "1"
+
+
+def _words_of(renderer: Renderer, source: str | None, region: str | None) -> str:
+    """What staff see of a text: their own words, or a developer's template rendered to words."""
+    if not source:
+        return ""
+    words = markup.from_template(source)
+    if words is not None:
+        return words
+    try:
+        rendered = renderer.render_source(source, template_context({}, region))
+    except Exception:
+        return ""
+    buttons = [f"knop: {b['title']} | {b['payload']}" for b in rendered.buttons]
+    return "\n".join([rendered.text, *buttons]).strip()
+
+
+async def _words_page(
+    request: web.Request,
+    session: auth.Session,
+    name: str,
+    region: str | None,
+    status: int = 200,
+    text: str | None = None,
+    **extra: Any,
+) -> web.Response:
+    state = _redactie(request)
+    renderer = _renderer(request)
+    national = catalog.layer(state.store, name, None)
+    own = catalog.layer(state.store, name, region) if region else national
+    national_words = await _in_thread(_words_of, renderer, national.source, region)
+    if text is None:
+        text = await _in_thread(_words_of, renderer, own.source, region) if own.source else national_words
+    problems = markup.check_words(text)
+    result = None if problems else await _in_thread(validate, name, markup.to_template(text))
+    context = {
+        "session": session,
+        "name": name,
+        "title": catalog.text_name(name),
+        "region": region,
+        "layer_value": region or NATIONAL,
+        "text": text,
+        "national_words": national_words,
+        "own": own,
+        "result": result,
+        "problems": problems,
+        "placeholders": PLACEHOLDERS,
+        "note": "",
+        "saved": None,
+    }
+    context.update(extra)
+    return page("words.html.j2", status=status, **context)
 
 
 @login_required
@@ -279,6 +343,8 @@ async def edit(request: web.Request, session: auth.Session) -> web.StreamRespons
         return problem
     state = _redactie(request)
     saved = request.query.get("opgeslagen")
+    if _words_mode(session, name, request.query.get("geavanceerd")):
+        return await _words_page(request, session, name, region, saved=saved if saved and saved.isdigit() else None)
     context = _edit_context(state, session, name, region, saved=saved if saved and saved.isdigit() else None)
     context["result"] = await _in_thread(validate, name, context["source"]) if context["source"] else None
     return page("edit.html.j2", **context)
@@ -291,12 +357,29 @@ async def _posted_source(request: web.Request) -> tuple[Any, str, str]:
     return form.get("regio"), source if isinstance(source, str) else "", note if isinstance(note, str) else ""
 
 
+async def _posted_words(request: web.Request, session: auth.Session) -> str | None:
+    """The words when the form is the words editor, else None (same field as the template editor)."""
+    form = await request.post()
+    text = form.get("source")
+    name = request.match_info["name"]
+    if not isinstance(text, str) or not _words_mode(session, name, form.get("geavanceerd")):
+        return None
+    return editor.normalise(text)
+
+
 @login_required
 async def preview(request: web.Request, session: auth.Session) -> web.StreamResponse:
     layer, source, note = await _posted_source(request)
     name, region, problem = _target(request, session, layer)
     if problem is not None:
         return problem
+    words = await _posted_words(request, session)
+    if words is not None:
+        if request.headers.get("X-Requested-With") == "fetch":
+            problems = markup.check_words(words)
+            result = None if problems else await _in_thread(validate, name, markup.to_template(words))
+            return page("_words_preview.html.j2", result=result, problems=problems, region=region)
+        return await _words_page(request, session, name, region, text=words, note=note)
     result = await _in_thread(validate, name, editor.normalise(source))
     if request.headers.get("X-Requested-With") == "fetch":
         return page("_preview.html.j2", result=result)
@@ -311,6 +394,21 @@ async def save(request: web.Request, session: auth.Session) -> web.StreamRespons
     if problem is not None:
         return problem
     state = _redactie(request)
+    words = await _posted_words(request, session)
+    if words is not None:
+        if markup.check_words(words):
+            return await _words_page(request, session, name, region, status=422, text=words, note=note, not_saved=True)
+        template = markup.to_template(words)
+        result, version = await _in_thread(
+            editor.save, state.db, state.store, session.user, name, region, template, note
+        )
+        if version is None:
+            return await _words_page(
+                request, session, name, region, status=422, text=words, note=note, not_saved=True, result=result
+            )
+        raise web.HTTPSeeOther(_edit_url(name, region, saved=version.id))
+    if not session.user.is_national:
+        return error_page(403, "advanced_only", session)
     result, version = await _in_thread(editor.save, state.db, state.store, session.user, name, region, source, note)
     if version is None:
         context = _edit_context(state, session, name, region, source=source, note=note, result=result, not_saved=True)
@@ -335,6 +433,13 @@ async def history(request: web.Request, session: auth.Session) -> web.StreamResp
     base = layer.file_source
     if base is None and region is not None:
         base = catalog.layer(state.store, name, None).source
+    words = _words_mode(session, name, request.query.get("geavanceerd"))
+    if words:
+        # Staff compare words, never template code.
+        renderer = _renderer(request)
+        texts = {v.id: _words_of(renderer, v.source, region) if v.source is not None else None for v in versions}
+        versions = [dataclasses.replace(v, source=texts[v.id]) for v in versions]
+        base = _words_of(renderer, base, region) if base is not None else None
     entries = []
     for i, version in enumerate(versions):
         before = versions[i + 1].source if i + 1 < len(versions) else None
@@ -356,6 +461,8 @@ async def history(request: web.Request, session: auth.Session) -> web.StreamResp
         entries=entries,
         base=base,
         layer=layer,
+        title=catalog.text_name(name),
+        words=words,
     )
 
 
@@ -381,7 +488,12 @@ async def restore(request: web.Request, session: auth.Session) -> web.StreamResp
     problem = _check_template_access(session, old.name, old.region)
     if problem is not None:
         return problem
+    if not session.user.is_national and catalog.text_kind(old.name) != catalog.WORDS:
+        return error_page(403, "advanced_only", session)
     result, version = await _in_thread(editor.restore, state.db, state.store, session.user, old.id)
+    if version is None and _words_mode(session, old.name, None):
+        words = _words_of(_renderer(request), old.source, old.region)
+        return await _words_page(request, session, old.name, old.region, 422, words, not_saved=True, result=result)
     if version is None:
         context = _edit_context(
             state, session, old.name, old.region, source=old.source or "", result=result, not_saved=True

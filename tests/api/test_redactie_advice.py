@@ -177,3 +177,39 @@ async def test_four_eyes_draft_needs_a_colleague(make_client, db):
     )
     assert done.status == 303
     assert advice.StoreAdvice(store).risk_edits("storm", None)[0]["title"] == "Storm en zware wind"
+
+
+async def test_plain_texts_are_words_for_regional_staff(make_client, db):
+    client, token = await make_client("zeeland")
+    page = await (await client.get("/redactie/tekst/utter_greet")).text()
+    assert "<h1>Begroeting" in page
+    assert "{%" not in page and "{{" not in page  # the template is shown as words
+    words = (
+        "Welkom bij de Noodwijzer van [regio].\n\nLuister bij storm naar [omroep].\nknop: Noodpakket maken | /ask_kit"
+    )
+    saved = await client.post(
+        "/redactie/tekst/utter_greet/opslaan",
+        data={"csrf_token": token, "regio": "VR19", "source": words},
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    source = SqliteTemplateStore(db).get_source("utter_greet", "VR19")
+    assert source.startswith("{#- redactie: woorden") and "region.name" in source
+    page = await (await client.get("/redactie/tekst/utter_greet")).text()
+    assert "Welkom bij de Noodwijzer van [regio]." in page  # words again, not template code
+    assert "region.name" not in page
+    preview = await client.post(
+        "/redactie/tekst/utter_greet/voorbeeld",
+        data={"regio": "VR19", "source": words},
+        headers={"X-CSRF-Token": token, "X-Requested-With": "fetch"},
+    )
+    assert "Welkom bij de Noodwijzer van Zeeland." in await preview.text()
+    refused = await client.post(
+        "/redactie/tekst/utter_greet/opslaan", data={"csrf_token": token, "regio": "VR19", "source": "Hoi {{ region }}"}
+    )
+    assert refused.status == 422 and "Gebruik geen" in await refused.text()
+    # Texts with logic stay with the national "geavanceerd" work.
+    assert (await client.get("/redactie/tekst/utter_kit_plan")).status == 403
+    national, _ = await make_client("landelijk")
+    advanced = await (await national.get("/redactie/tekst/utter_kit_plan")).text()
+    assert "{%" in advanced  # the template editor, for national staff only
