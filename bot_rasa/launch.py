@@ -12,12 +12,14 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
+from bot_rasa import log_privacy
 from bot_rasa.patches import apply_enabled
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     # Before Rasa configures logging, a warning (wrong Rasa version) goes to
     # stderr through Python's last-resort handler.
+    log_privacy.install()  # no message text in any log record (bot_rasa/log_privacy.py)
     names = apply_enabled()
     # One line in the process log, so a log shows whether Rasa ran patched.
     print(f"bot_rasa.launch: Rasa patches on: {', '.join(names) or 'none (plain Rasa)'}", file=sys.stderr, flush=True)

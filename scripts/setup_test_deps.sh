@@ -25,3 +25,14 @@ if [ -f package-lock.json ]; then
     echo "$want" > node_modules/.noodwijzer-stamp
   fi
 fi
+
+# schemathesis for the OpenAPI fuzz: its own venv, because it needs jsonschema>=4.18
+# and Rasa 3.6 pins jsonschema<4.18 (requirements-fuzz.txt pins every package).
+want=$(sha256sum requirements-fuzz.txt | cut -c1-16)
+if [ ! -x .venv-fuzz/bin/schemathesis ] || [ "$(cat .venv-fuzz/.noodwijzer-stamp 2>/dev/null)" != "$want" ]; then
+  echo "Installing schemathesis in .venv-fuzz..."
+  rm -rf .venv-fuzz
+  .venv/bin/python -m venv .venv-fuzz
+  .venv-fuzz/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-fuzz.txt
+  echo "$want" > .venv-fuzz/.noodwijzer-stamp
+fi

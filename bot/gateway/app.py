@@ -12,7 +12,19 @@ from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot.gateway import chat, cors, health, limits, limits_redis, live, noodpakket_api, regio_api, risico_api, widget
+from bot.gateway import (
+    chat,
+    cors,
+    health,
+    limits,
+    limits_redis,
+    live,
+    noodpakket_api,
+    openapi,
+    regio_api,
+    risico_api,
+    widget,
+)
 from bot.gateway.errors import error_middleware
 from bot.ops import fastloop, memory
 from bot.redactie import web as redactie_web
@@ -24,7 +36,19 @@ from bot.texts.replies import Replies
 
 logger = logging.getLogger(__name__)
 
-ROUTES = (limits, chat, limits_redis, health, live, risico_api, regio_api, noodpakket_api, widget, redactie_web)
+ROUTES = (
+    limits,
+    chat,
+    limits_redis,
+    health,
+    live,
+    risico_api,
+    regio_api,
+    noodpakket_api,
+    widget,
+    openapi,
+    redactie_web,
+)
 
 
 def create_app(settings: Settings | None = None, replies: Replies | None = None) -> web.Application:
@@ -38,7 +62,10 @@ def create_app(settings: Settings | None = None, replies: Replies | None = None)
     app["replies"] = replies or Replies(Renderer(store=open_default_store()), notice_lookup=active_notice)
 
     async def client_session(app: web.Application) -> AsyncIterator[None]:
-        app["http"] = ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout))
+        # Rasa's API needs the token for /status (the health check); the other inner
+        # services run with the same environment, so sending it to them reveals nothing.
+        auth = {"Authorization": f"Bearer {settings.rasa_token}"} if settings.rasa_token else None
+        app["http"] = ClientSession(timeout=ClientTimeout(total=settings.rasa_timeout), headers=auth)
         yield
         await app["http"].close()
 
