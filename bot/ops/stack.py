@@ -185,6 +185,11 @@ class Stack:
         )
         if "redis" in self.ports:
             env["NW_REDIS_URL"] = self.redis_url
+        if self.redis_url:
+            # Rasa's conversation lock: a replica killed mid-message leaves its ticket
+            # behind until it expires; 20 s (Rasa's default is 60) is still longer than
+            # the gateway waits for an answer (NW_RASA_TIMEOUT, 15 s).
+            env.setdefault("TICKET_LOCK_LIFETIME", "20")
         if "postgres" in self.ports:
             from bot.ops import postgres_server
 
@@ -269,15 +274,15 @@ class Stack:
                 + ", ".join(busy)
                 + ". Stop de andere `make run` eerst (Ctrl-C)."
             )
-        for name in self.services:
-            self.start_process(name)
         try:
+            for name in self.services:
+                self.start_process(name)
             self.wait_services(60)
-        except RuntimeError:
-            self.stop()
+            for name in (*self.action_servers, *self.nlg_servers, *self.rasa_replicas, "gateway"):
+                self.start_process(name)
+        except BaseException:
+            self.stop()  # nothing half-started is left behind
             raise
-        for name in (*self.action_servers, *self.nlg_servers, *self.rasa_replicas, "gateway"):
-            self.start_process(name)
         self.healthy_after = self.wait_healthy(timeout)
         self.warm_up()
         if supervise:

@@ -34,6 +34,7 @@ RESTART_TIMEOUT = 600  # a Rasa replica loads its model again: ~40 s alone, minu
 def cluster(tmp_path_factory):
     # PostgreSQL runs as its own user when we are root: its folder must be reachable (see postgres_server.py).
     data = Path(tempfile.mkdtemp(prefix="nw-cluster-"))
+    data.chmod(0o755)
     tmp = tmp_path_factory.mktemp("cluster")
     stack = Stack.on_free_ports(
         profile="cluster",
