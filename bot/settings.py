@@ -76,9 +76,6 @@ class Settings:
     # PostgreSQL for the Redactie instead of the SQLite file (issue 15), e.g.
     # postgresql://user:pass@host/noodwijzer or postgresql:///noodwijzer?host=/run/dir
     database_url: str = ""
-    # PostgreSQL for the Redactie instead of the SQLite file (issue 15), e.g.
-    # postgresql://user:pass@host/noodwijzer or postgresql:///noodwijzer?host=/run/dir
-    database_url: str = ""
     # --- all servers ---------------------------------------------------------------
     log_level: str = "WARNING"
 
@@ -117,7 +114,6 @@ class Settings:
             nlg_port=int(env("NW_NLG_PORT", cls.nlg_port)),
             nlg_host=env("NW_NLG_HOST", cls.nlg_host),
             db_path=Path(env("NOODWIJZER_DB") or DEFAULT_DB),
-            database_url=env("NW_DATABASE_URL", ""),
             database_url=env("NW_DATABASE_URL", ""),
             log_level=env("NW_LOG_LEVEL", cls.log_level),
         ).with_service_urls(environ)
