@@ -94,6 +94,12 @@ def text_kind(name: str) -> str:
     return str(entry.get("soort", ADVANCED)) if entry else ADVANCED
 
 
+def notice_first(name: str) -> bool:
+    """The greeting shows the incident notice before staff's words."""
+    entry = names()["teksten"].get(name)
+    return bool(entry and entry.get("melding_eerst"))
+
+
 def advice_title(key: str, part: str) -> str:
     risk = risks.get_risk(key)
     label = (risk["title"] if risk else key).lower()

@@ -163,6 +163,11 @@ def sources_text(sources: list[dict[str, Any]]) -> str:
 # --- plain texts (Begroeting, Afscheid ...): staff's words become a template ------------
 
 WORDS_MARKER = "{#- redactie: woorden -#}\n"
+# Texts that show the incident notice first (the greeting) keep doing so with staff's words.
+NOTICE_FIRST = (
+    "{% if notice %}\nLet op: {{ notice.title }}\n{% if notice.text %}\n{{ notice.text }}\n{% endif %}\n"
+    "{% if notice.url %}\nMeer informatie: {{ notice.url }}\n{% endif %}\n\n{% endif %}\n"
+)
 
 
 def _expression(name: str) -> str:
@@ -188,18 +193,18 @@ def check_words(text: str) -> list[Problem]:
     return problems
 
 
-def to_template(text: str) -> str:
+def to_template(text: str, notice_first: bool = False) -> str:
     """Checked words -> the template the chat renders. check_words first: no template code can be in text."""
     body = clean_intro(text)
     body = PLACEHOLDER_RE.sub(lambda m: _expression(m.group(1)) if m.group(1) in PLACEHOLDERS else m.group(0), body)
-    return WORDS_MARKER + body + "\n"
+    return WORDS_MARKER + (NOTICE_FIRST if notice_first else "") + body + "\n"
 
 
 def from_template(source: str) -> str | None:
     """The words back from a template that to_template made; None for a developer's template."""
     if not source.startswith(WORDS_MARKER):
         return None
-    body = source[len(WORDS_MARKER) :].rstrip("\n")
+    body = source[len(WORDS_MARKER) :].removeprefix(NOTICE_FIRST).rstrip("\n")
     for name in PLACEHOLDERS:
         body = body.replace(_expression(name), f"[{name}]")
     return body

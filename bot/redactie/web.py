@@ -316,7 +316,9 @@ async def _words_page(
     if text is None:
         text = await _in_thread(_words_of, renderer, own.source, region) if own.source else national_words
     problems = markup.check_words(text)
-    result = None if problems else await _in_thread(validate, name, markup.to_template(text))
+    result = (
+        None if problems else await _in_thread(validate, name, markup.to_template(text, catalog.notice_first(name)))
+    )
     context = {
         "session": session,
         "name": name,
@@ -377,7 +379,11 @@ async def preview(request: web.Request, session: auth.Session) -> web.StreamResp
     if words is not None:
         if request.headers.get("X-Requested-With") == "fetch":
             problems = markup.check_words(words)
-            result = None if problems else await _in_thread(validate, name, markup.to_template(words))
+            result = (
+                None
+                if problems
+                else await _in_thread(validate, name, markup.to_template(words, catalog.notice_first(name)))
+            )
             return page("_words_preview.html.j2", result=result, problems=problems, region=region)
         return await _words_page(request, session, name, region, text=words, note=note)
     result = await _in_thread(validate, name, editor.normalise(source))
@@ -398,7 +404,7 @@ async def save(request: web.Request, session: auth.Session) -> web.StreamRespons
     if words is not None:
         if markup.check_words(words):
             return await _words_page(request, session, name, region, status=422, text=words, note=note, not_saved=True)
-        template = markup.to_template(words)
+        template = markup.to_template(words, catalog.notice_first(name))
         result, version = await _in_thread(
             editor.save, state.db, state.store, session.user, name, region, template, note
         )

@@ -106,8 +106,8 @@ def test_edit_preview_save_chat_restore(page, stack, editor_vr19):
     second = f"Goedendag uit Zeeland, test {uuid.uuid4().hex[:6]}."
 
     log_in(page, stack, editor_vr19)
-    page.get_by_role("link", name="utter_greet").click()
-    page.get_by_role("heading", name=re.compile("utter_greet")).wait_for()
+    page.get_by_role("link", name="Begroeting").click()
+    page.get_by_role("heading", name=re.compile("Begroeting")).wait_for()
     assert "Landelijke tekst" in page.content()  # national text side by side
 
     # Live preview while typing (no save yet).
