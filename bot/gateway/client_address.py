@@ -84,7 +84,10 @@ def limit_key(address: Address | None) -> str:
     if address is None:
         return "unknown"
     if isinstance(address, ipaddress.IPv6Address):
-        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+        # The /64 as its first 4 groups, e.g. "2001:db8:1:2::/64" (integer arithmetic:
+        # building an IPv6Network costs ~10 times as much).
+        prefix = int(address) >> (128 - IPV6_PREFIX) << (128 - IPV6_PREFIX)
+        return f"{ipaddress.IPv6Address(prefix)}/{IPV6_PREFIX}"
     return str(address)
 
 
