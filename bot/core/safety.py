@@ -44,6 +44,7 @@ class Danger:
 
 @dataclass(frozen=True)
 class _Rule:
+    name: str  # the entry's `name` (for `outdoors`/`far`), else its kind
     kind: str
     risk: str | None
     phrases: tuple[re.Pattern[str], ...]
@@ -58,8 +59,8 @@ class _Compiled:
     fuzzy_words: tuple[str, ...]
     vocabulary: frozenset[str]
     aliases: dict[str, str]
-    far: tuple[re.Pattern[str], ...] = ()  # "ver weg", "km": a fire or cloud seen from afar
-    far_kinds: frozenset[str] = frozenset()
+    # (phrases, kinds): "ver weg", "km" switch off a fire seen from afar; "bos", "wijk" a smell of burning outside.
+    quiet: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = ()
     neutral: tuple[re.Pattern[str], ...] = ()  # "alleen sos" on a phone's screen: not a call for help
 
 
@@ -127,6 +128,7 @@ def _compiled() -> _Compiled:
 
     rules = tuple(
         _Rule(
+            name=entry.get("name", entry["kind"]),
             kind=entry["kind"],
             risk=entry.get("risk"),
             phrases=compile_all(entry.get("phrases", [])),
@@ -151,8 +153,11 @@ def _compiled() -> _Compiled:
         fuzzy_words=fuzzy,
         vocabulary=frozenset(vocabulary),
         aliases={_basic_normalise(str(k)): _basic_normalise(str(v)) for k, v in (data.get("aliases") or {}).items()},
-        far=compile_all((data.get("far") or {}).get("phrases", [])),
-        far_kinds=frozenset((data.get("far") or {}).get("kinds", [])),
+        quiet=tuple(
+            (compile_all(block.get("phrases", [])), frozenset(block.get("kinds", [])))
+            for block in (data.get("far"), data.get("outdoors"))
+            if block
+        ),
         neutral=compile_all(data.get("neutral", [])),
     )
 
@@ -189,6 +194,11 @@ def _correct_word(word: str) -> str:
         if distance < best_distance:
             best, best_distance = candidate, distance
     return best
+
+
+def dialect_alias(word: str) -> str:
+    """A regional or chat spelling in its standard form ("hoes" -> "huis"), else the word."""
+    return _compiled().aliases.get(word, word)
 
 
 def normalise(text: str) -> str:
@@ -229,10 +239,14 @@ def find_danger(text: str) -> Danger | None:
     whole = " " + " ".join(s.strip() for s in segments) + " "
     urgent = _first_start(compiled.urgency, whole) is not None
     any_guard = _first_start(compiled.guards, whole) is not None
-    far = not urgent and _first_start(compiled.far, whole) is not None
+    quiet_kinds: set[str] = set()
+    if not urgent:
+        for phrases, kinds in compiled.quiet:
+            if _first_start(phrases, whole) is not None:
+                quiet_kinds |= kinds
 
     for rule in compiled.rules:
-        if far and rule.kind in compiled.far_kinds:
+        if rule.kind in quiet_kinds or rule.name in quiet_kinds:
             continue
         for padded in segments:
             for pattern in rule.phrases:

@@ -21,7 +21,7 @@ from rapidfuzz.distance import OSA
 from bot.core import risks
 from bot.core.knowledge import load_yaml
 from bot.core.language import ENGLISH, detect_language
-from bot.core.safety import Danger, find_danger
+from bot.core.safety import Danger, dialect_alias, find_danger
 from bot.core.text import strip_accents
 
 SITUATIONS_FILE = "situations.yml"
@@ -37,10 +37,35 @@ MAX_CANDIDATES = 3
 OVERRIDABLE = frozenset({"ask_risk", "out_of_scope", "ask_capabilities", "greet", "bot_challenge", "nlu_fallback"})
 # The kit form's answers: only a clear risk situation (not a hint) overrides them,
 # e.g. "geen signaal, geen wifi, niks doet het" is not a budget.
-OVERRIDABLE_WHEN_CLEAR = frozenset({"inform_household", "inform_budget", "inform_needs", "inform_gemeente"})
+OVERRIDABLE_WHEN_CLEAR = frozenset(
+    {
+        "inform_household",
+        "inform_budget",
+        "inform_needs",
+        "inform_gemeente",
+        "ask_region",
+        "affirm",
+        "deny",
+        "thank",
+        "goodbye",
+    }
+)
 ENGLISH_INTENT = "english"
 # DIET intents that a message about 112 itself overrides (ask_emergency_numbers).
-ABOUT_112_FROM = frozenset({"ask_capabilities", "out_of_scope", "nlu_fallback", "greet", "bot_challenge", "ask_kit"})
+ABOUT_112_FROM = frozenset(
+    {
+        "ask_capabilities",
+        "out_of_scope",
+        "nlu_fallback",
+        "greet",
+        "bot_challenge",
+        "ask_kit",
+        "affirm",
+        "deny",
+        "thank",
+        "goodbye",
+    }
+)
 # Below this DIET confidence FallbackClassifier would say "not understood"; a risk cue decides instead.
 LOW_CONFIDENCE = 0.5
 
@@ -117,7 +142,8 @@ class _Tables:
     distress: dict[str, frozenset[str]]
     number_words: frozenset[str]
     number_names: frozenset[str]  # "nummer", "noodnummer": a question about numbers whatever else it names
-    kit_words: frozenset[str]
+    kit_cues: tuple[_Cue, ...]  # "noodpakket", "in huis halen": a question about supplies
+    weak_names: frozenset[str]  # risk names that are also everyday words ("rook": smoke, or smelled)
     hot_from: int
     cold_to: int
 
@@ -151,7 +177,8 @@ def _tables() -> _Tables:
         },
         number_words=frozenset(str(w) for w in data.get("number_words") or []),
         number_names=frozenset(str(w) for w in data.get("number_names") or []),
-        kit_words=frozenset(str(w) for w in data.get("kit_words") or []),
+        kit_cues=tuple(_compile_cue(c, "nl") for c in data.get("kit_cues") or []),
+        weak_names=frozenset(risks.normalize(str(w)) for w in data.get("weak_names") or []),
         cues=cues,
         vocabulary={lang: frozenset(words) for lang, words in vocabulary.items()},
         question_cues=question,
@@ -184,6 +211,8 @@ def _correct(word: str, lang: str) -> str:
 def _forms(text: str, lang: str) -> list[frozenset[str]]:
     result = []
     for word in tokens(text):
+        # Regional spellings first ("duuster" -> "donker", "snij" -> "sneeuw"), shared with the safety net.
+        word = dialect_alias(word) if lang == "nl" else word
         fixed = _correct(word, lang)
         result.append(frozenset({word, fixed, lemma(word, lang), lemma(fixed, lang)}))
     return result
@@ -245,6 +274,21 @@ def named_risks(text: str) -> list[str]:
     return found or ([typo] if typo else [])
 
 
+def _strong_names(text: str) -> list[str]:
+    """named_risks without the names that are also everyday words: "rook" is smoke from any
+    fire (or "smelled": "het rook naar plastic"), not a sign of hazardous substances."""
+    table, pattern = _name_pattern()
+    weak = _tables().weak_names
+    found: list[str] = []
+    for match in pattern.finditer(risks.normalize(text)):
+        if match.group(1) in weak:
+            continue
+        key = table[match.group(1)]
+        if key not in found:
+            found.append(key)
+    return found
+
+
 def _temperature_scores(text: str) -> dict[str, int]:
     tables = _tables()
     scores: dict[str, int] = {}
@@ -270,17 +314,33 @@ def guess_risk(text: str, lang: str = "nl") -> RiskGuess:
     forms = _forms(text, lang)
     scores: dict[str, int] = {}
     for key, cues in tables.cues[lang].items():
-        score = sum(cue.weight for cue in cues if _cue_matches(cue, forms))
+        score = _score(cues, forms)
         if score:
             scores[key] = score
     for key, value in _temperature_scores(text).items():
         scores[key] = scores.get(key, 0) + value
-    if lang == "nl":
-        # A name and cues for the same risk often are the same words ("waterleiding"):
-        # the higher of the two counts, not both.
-        for key in named_risks(text):
-            scores[key] = max(scores.get(key, 0), NAME_WEIGHT)
+    # A name and cues for the same risk often are the same words ("waterleiding"):
+    # the higher of the two counts, not both. English messages use Dutch names too
+    # ("a letter saying kookadvies").
+    for key in _strong_names(text):
+        scores[key] = max(scores.get(key, 0), NAME_WEIGHT)
     return decide_scores(scores)
+
+
+def _score(cues: Sequence[_Cue], forms: Sequence[frozenset[str]]) -> int:
+    """The weights of the matching cues; one-word cues on the same word count once
+    (the highest), so "dijk" and "dijken" do not make one word count twice."""
+    total = 0
+    single: dict[int, int] = {}
+    for cue in cues:
+        if len(cue.elements) == 1:
+            for pos, word_forms in enumerate(forms):
+                if any(_alt_matches(alt, word_forms) for alt in cue.elements[0]):
+                    single[pos] = max(single.get(pos, 0), cue.weight)
+                    break
+        elif _cue_matches(cue, forms):
+            total += cue.weight
+    return total + sum(single.values())
 
 
 def decide_scores(scores: dict[str, int]) -> RiskGuess:
@@ -306,6 +366,12 @@ def person_in_distress(text: str, lang: str = "nl") -> bool:
     people = tables.people.get(lang, frozenset())
     distress = tables.distress.get(lang, frozenset())
     return any(not f.isdisjoint(people) for f in forms) and any(not f.isdisjoint(distress) for f in forms)
+
+
+def is_kit_question(text: str) -> bool:
+    """A question about supplies ("noodpakket", "wat moet ik in huis halen")."""
+    forms = _forms(text, "nl")
+    return any(_cue_matches(cue, forms) for cue in _tables().kit_cues)
 
 
 def is_question(text: str, lang: str = "nl") -> bool:
@@ -385,7 +451,7 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         return Decision("ask_risk", True, (guess.best,), language, None)
     if intent == "ask_emergency_numbers" and guess.best and not _tables().number_words & words:
         return Decision("ask_risk", True, (guess.best,), language, None)
-    if intent == "ask_kit" and guess.best and not _tables().kit_words & (words | {lemma(w) for w in words}):
+    if intent == "ask_kit" and guess.best and not is_kit_question(text):
         return Decision("ask_risk", True, (guess.best,), language, None)
     if intent in OVERRIDABLE or unsure:
         # Unsure DIET: the decision must be marked as a change, or FallbackClassifier drops it.
