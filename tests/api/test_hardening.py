@@ -103,10 +103,13 @@ def limited(stack, tmp_path_factory):
         rasa_token=stack.rasa_token,
     )
     gateway.start_process("gateway")
-    for _ in range(100):
-        if request(f"{gateway.gateway}/widget.js")[0] == 200:
-            break
-        time.sleep(0.2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if request(f"{gateway.gateway}/widget.js")[0] == 200:
+                break
+        except OSError:  # not listening yet
+            time.sleep(0.2)
     yield gateway
     gateway.stop_process("gateway")
 
