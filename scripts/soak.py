@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -40,7 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench import CONVERSATION, chat_reply_ok, cpu_reference, percentile, replace_section  # noqa: E402
+from bench import (  # noqa: E402
+    CONVERSATION,
+    PROFILE_NAMES,
+    chat_reply_ok,
+    cpu_reference,
+    percentile,
+    replace_section,
+)
 
 from bot.ops.stack import Stack, latest_model  # noqa: E402
 
@@ -94,8 +102,8 @@ def rss_bytes(pid: int) -> int:
 
 
 def part_of(name: str) -> str:
-    """Process name -> part: rasa, rasa-2, ... are all "rasa"."""
-    return "rasa" if name.startswith("rasa") else name
+    """Process name -> part: rasa, rasa-2, ... are all "rasa" (actions-2 "actions", ...)."""
+    return re.sub(r"-\d+$", "", name)
 
 
 @dataclass
@@ -178,7 +186,7 @@ def capacity_rows(cpu_ms: dict[str, float]) -> list[str]:
     """Residents per replica in one crisis hour and replicas for 1,000 and 10,000 residents.
     One replica of each part is one single-threaded process, so it can use one core at most."""
     rows = []
-    for part in ("gateway", "rasa", "actions", "nlg"):
+    for part in [p for p in ("gateway", "rasa", "actions", "nlg", "redis") if p in cpu_ms]:
         per_message = cpu_ms[part]
         msgs_per_s = TARGET_UTILISATION * 1000 / per_message
         residents_per_hour = msgs_per_s * 3600 / MESSAGES_PER_RESIDENT / PEAK_FACTOR
@@ -213,7 +221,7 @@ def report(
         f"`make soak` (scripts/soak.py) on {dt.date.today().isoformat()}: {args.minutes:g} minutes at "
         f"{args.rate:g} chat messages/s from {args.residents} simulated residents (8-message conversations, "
         f"every reply checked), conversations expiring after {args.ttl:.0f} idle seconds (`NW_TRACKER_TTL`), "
-        f"{len(stack.rasa_replicas)} Rasa replica(s), profile `{args.profile}`. {conditions}",
+        f"{len(stack.rasa_replicas)} Rasa replicas, {PROFILE_NAMES[args.profile]}. {conditions}",
         "",
         "| messages | errors | msg/s | p50 ms | p95 ms | p99 ms | RSS start | RSS end | growth "
         "after the first TTL | 0 errors and flat |",
@@ -249,7 +257,7 @@ def report(
         "At least 2 replicas of each part, so one can fail or be moved. Resident memory per replica: "
         + ", ".join(
             f"{part} {mb(max(last[n] for n in names if part_of(n) == part))} MB"
-            for part in ("gateway", "rasa", "actions", "nlg")
+            for part in dict.fromkeys(part_of(n) for n in names)
         )
         + ". docs/deploy.md turns this into Kubernetes requests and replica counts.",
     ]
@@ -262,7 +270,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=8.0, help="chat messages per second, all residents together")
     parser.add_argument("--residents", type=int, default=16)
     parser.add_argument("--ttl", type=float, default=120.0, help="idle seconds before a conversation expires")
-    parser.add_argument("--profile", choices=("memory",), default="memory")
+    parser.add_argument("--profile", choices=tuple(PROFILE_NAMES), default="run", help="run: in-memory; cluster: Redis")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--no-write", action="store_true", help="print the result only")
     args = parser.parse_args()
@@ -270,6 +278,7 @@ def main() -> int:
     reference_before = cpu_reference()
     load_before = os.getloadavg()
     stack = Stack.on_free_ports(
+        **({} if args.profile == "run" else {"profile": args.profile}),
         model=latest_model(),
         gateway_host="127.0.0.1",
         extra_env={"NW_IP_RATE": "0", "NW_SESSION_RATE": "0", "NW_TRACKER_TTL": str(args.ttl)},

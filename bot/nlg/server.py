@@ -75,7 +75,7 @@ def main() -> None:
     fastloop.install()
     app = create_app()
     memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/ops/memory.py)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(app, host=settings.nlg_host, port=port, access_log=None, print=None)
 
 
 if __name__ == "__main__":

@@ -211,6 +211,7 @@ def test_settings_from_the_manifests_point_at_the_services():
 
 
 def test_ports_agree_everywhere():
+    assert 'SANIC_HOST="${NW_ACTIONS_HOST:-127.0.0.1}"' in ENTRYPOINT.read_text()  # rasa_sdk's bind variable
     exposed = {int(p) for p in re.findall(r"^EXPOSE (.+)$", DOCKERFILE.read_text(), re.M)[0].split()}
     assert exposed == set(PARTS.values())
     entrypoint = ENTRYPOINT.read_text(encoding="utf-8")
@@ -232,6 +233,7 @@ def test_ports_agree_everywhere():
         host_var = {"gateway": "NW_GATEWAY_HOST", "actions": "NW_ACTIONS_HOST", "nlg": "NW_NLG_HOST"}.get(part)
         if host_var:
             assert env[host_var] == "0.0.0.0"
+            assert f'"{host_var}"' in (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
         else:
             assert "-i 0.0.0.0" in entrypoint
 
@@ -324,3 +326,15 @@ def test_each_part_is_sized_scaled_and_hardened(part):
     pdb = by_kind("PodDisruptionBudget")[f"noodwijzer-{part}"]
     assert pdb["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
     assert pdb["spec"]["minAvailable"] < hpa["spec"]["minReplicas"]  # a node can always be drained
+
+
+def test_the_sizing_guide_matches_the_manifests():
+    """docs/deploy.md's table of requests is what the Deployments ask for."""
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    names = {"Rasa": "rasa", "NLG": "nlg", "gateway": "gateway", "actions": "actions"}
+    rows = re.findall(r"^\| (Rasa|NLG|gateway|actions) \| [\d.]+ ms \| \d+ MB \| ([\d.]+) cores? \|", guide, re.M)
+    assert len(rows) == 4
+    for name, cores in rows:
+        cpu = container(names[name])["resources"]["requests"]["cpu"]
+        millicores = int(cpu[:-1]) if cpu.endswith("m") else int(float(cpu) * 1000)
+        assert millicores == round(float(cores) * 1000), (name, cpu, cores)
