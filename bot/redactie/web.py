@@ -746,6 +746,65 @@ async def advice_reset(request: web.Request, session: auth.Session) -> web.Strea
     raise web.HTTPSeeOther(_advice_url(key, part, region, hersteld=version.id))
 
 
+# --- channels per region (national editors) -------------------------------------------------
+
+
+def _channel_rows(state: Redactie) -> list[dict[str, Any]]:
+    rows = []
+    for code in REGION_CODES:
+        info = region_info(code) or {}
+        radio = info.get("radio") or {}
+        edit = advice.channels(state.store, code)
+        rows.append(
+            {
+                "code": code,
+                "name": info.get("name", code),
+                "default": {
+                    "radio_name": radio.get("name") or "",
+                    "fm": radio.get("fm") or "",
+                    "alert_site": info.get("alert_site") or "",
+                },
+                "edit": edit,
+            }
+        )
+    return rows
+
+
+@login_required
+async def channels_list(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    if not session.user.is_national:
+        return error_page(403, "forbidden", session)
+    return page(
+        "channels.html.j2",
+        session=session,
+        rows=_channel_rows(_redactie(request)),
+        saved=request.query.get("opgeslagen"),
+    )
+
+
+@login_required
+async def channels_edit(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    code = request.match_info["region"]
+    if not session.user.is_national:
+        return error_page(403, "forbidden", session)
+    if not is_region_code(code):
+        return error_page(404, "bad_region", session)
+    state = _redactie(request)
+    row = next(r for r in _channel_rows(state) if r["code"] == code)
+    if request.method == "POST":
+        posted = await request.post()
+        fields = {k: str(posted.get(k) or "") for k in advice.CHANNEL_FIELDS}
+        edit, problems = advice.check_channels(fields)
+        # A value equal to the default is not stored, so a corrected default comes through.
+        edit = {k: v for k, v in edit.items() if v != row["default"][k]}
+        if problems:
+            return page("channel_edit.html.j2", status=422, session=session, row=row, form=fields, problems=problems)
+        advice.save_channels(state.db, state.store, session.user, code, edit)
+        raise web.HTTPSeeOther(f"/redactie/kanalen?opgeslagen={code}")
+    shown = {k: row["edit"].get(k) or row["default"][k] for k in advice.CHANNEL_FIELDS}
+    return page("channel_edit.html.j2", session=session, row=row, form=shown, problems=[])
+
+
 # --- notices --------------------------------------------------------------------
 
 
@@ -943,6 +1002,9 @@ def setup(app: web.Application, db: Database | None = None) -> None:
     r.add_post("/redactie/advies/{key}/{part}", advice_save)
     r.add_post("/redactie/advies/{key}/{part}/voorbeeld", advice_preview)
     r.add_post("/redactie/advies/{key}/{part}/standaard", advice_reset)
+    r.add_get("/redactie/kanalen", channels_list)
+    r.add_get("/redactie/kanalen/{region}", channels_edit)
+    r.add_post("/redactie/kanalen/{region}", channels_edit)
     r.add_get("/redactie/meldingen", notices_list)
     r.add_post("/redactie/meldingen", notice_publish)
     r.add_post("/redactie/meldingen/{id:\\d+}/intrekken", notice_withdraw)

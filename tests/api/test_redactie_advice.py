@@ -213,3 +213,30 @@ async def test_plain_texts_are_words_for_regional_staff(make_client, db):
     national, _ = await make_client("landelijk")
     advanced = await (await national.get("/redactie/tekst/utter_kit_plan")).text()
     assert "{%" in advanced  # the template editor, for national staff only
+
+
+async def test_national_editors_set_the_channels_per_region(make_client, db):
+    client, token = await make_client("landelijk")
+    page = await (await client.get("/redactie/kanalen")).text()
+    assert "Omroep Zeeland" in page
+    bad = await client.post(
+        "/redactie/kanalen/VR19",
+        data={"csrf_token": token, "radio_name": "Omroep Zeeland", "fm": "veel", "alert_site": "http://x.nl"},
+    )
+    assert bad.status == 422
+    saved = await client.post(
+        "/redactie/kanalen/VR19",
+        data={
+            "csrf_token": token,
+            "radio_name": "Omroep Zeeland",
+            "fm": "90.5",
+            "alert_site": "https://www.zeelandveilig.nl",
+        },
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    # Only what differs from the default is stored.
+    assert advice.StoreAdvice(SqliteTemplateStore(db)).channel_edits("VR19") == {"fm": "90.5"}
+    regional, _ = await make_client("zeeland")
+    assert (await regional.get("/redactie/kanalen")).status == 403
+    assert (await regional.get("/redactie/kanalen/VR19")).status == 403

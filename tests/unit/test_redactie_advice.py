@@ -151,3 +151,70 @@ def test_invalid_document_is_not_restored(store):
         bad = versions.save("advies:storm", "VR19", '{"phases": {"tijdens": {"tips": ["{{ 1 }}"]}}}', "x", conn=conn)
     with pytest.raises(advice.AdviceError, match="invalid"):
         advice.restore(db, versions, ZEELAND, bad.id)
+
+
+class FakeEdits:
+    def __init__(self, national=None, regional=None, channels=None):
+        self.national, self.regional, self.channels = national, regional, channels
+
+    def risk_edits(self, key, region):
+        return self.national, self.regional if region == "VR19" else None
+
+    def channel_edits(self, region):
+        return self.channels if region == "VR19" else None
+
+
+def render_storm(edits, region="VR19", slots=None):
+    from bot.texts.render import Renderer
+    from bot.texts.replies import Replies
+
+    payload = {k: storm()[k] for k in ("key", "title", "voor", "tijdens", "na")}
+    replies = Replies(Renderer(strict=True), advice=edits)
+    return replies.render(
+        "utter_risk_advice", slots=slots or {}, region=region, arguments={"risk": payload, "phase": "tijdens"}
+    ).text
+
+
+def test_the_chat_answer_uses_the_edits_and_the_channels():
+    edits = FakeEdits(
+        national={"phases": {"tijdens": {"intro": "Het stormt in [regio].\n\nLees dit goed."}}},
+        regional={"phases": {"tijdens": {"extra": ["Bel de gemeente [gemeente]."]}}},
+        channels={"radio_name": "Radio Zee", "fm": "90.5"},
+    )
+    text = render_storm(edits, slots={"gemeente": "Goes"})
+    assert text.startswith("Het stormt in Zeeland.\n\nLees dit goed.")
+    assert "In Zeeland:\n- Bel de gemeente Goes." in text
+    assert "Je regionale omroep is Radio Zee, op 90.5 FM." in text
+    assert storm()["tijdens"][0] in text  # the national tips stay
+    other = render_storm(edits, region="VR17")
+    assert "In Zeeland" not in other and "Radio Zee" not in other
+    assert other.startswith("Het stormt in Rotterdam-Rijnmond.")  # the national layer counts everywhere
+    # No edits: exactly what the template makes of data/knowledge.
+    assert render_storm(None) == render_storm(FakeEdits())
+
+
+def test_a_blank_line_in_the_tips_starts_a_new_bubble():
+    tips = ["Eerste.", "", "Tweede."]
+    text = render_storm(FakeEdits(regional={"phases": {"tijdens": {"tips": tips}}}))
+    assert "- Eerste.\n\n- Tweede." in text
+
+
+def test_every_text_has_a_dutch_name_and_the_list_is_searchable():
+    from bot.redactie import catalog
+
+    assert [n for n in catalog.template_names() if n not in catalog.names()["teksten"]] == []
+    regional = catalog.entries(advanced=False)
+    assert "Advies bij storm: tijdens" in [e.title for e in regional]
+    assert "Noodpakket: vraag naar het budget" in [e.title for e in regional]
+    assert all(e.kind != catalog.ADVANCED for e in regional)
+    found = [e.title for e in regional if e.matches("Storm")]
+    assert found == [
+        "Advies bij storm: voor",
+        "Advies bij storm: tijdens",
+        "Advies bij storm: na",
+        "Advies bij storm: titel en bronnen",
+    ]
+    assert [e.title for e in regional if e.matches("noodpakket budget")] == [
+        "Noodpakket: vraag naar het budget",
+        "Noodpakket: budget niet begrepen",
+    ]
