@@ -43,8 +43,10 @@ bench: model
 
 # 10 minutes of steady chat load on the real stack: 0 errors, flat memory, CPU per
 # message per part (docs/performance.md: soak and capacity; docs/deploy.md).
+# SOAK_PROFILE=cluster soaks the `make cluster` setup (Redis) instead.
+SOAK_PROFILE ?= run
 soak: model
-	@nice -n 10 $(PY) scripts/soak.py --minutes 10
+	@nice -n 10 $(PY) scripts/soak.py --minutes 10 --profile $(SOAK_PROFILE)
 
 nlu-report: model
 	@$(PY) scripts/nlu_report.py

@@ -241,7 +241,7 @@ def report(
     if load.error_kinds:
         soak.append("Errors: " + ", ".join(f"{k}: {v}" for k, v in sorted(load.error_kinds.items())) + ".")
     capacity = [
-        f"From the soak run above ({sent} chat messages; CPU time of each process and its children "
+        f"From the soak run above ({PROFILE_NAMES[args.profile]}, {sent} chat messages; CPU time of each process and its children "
         f"from /proc before and after the load, divided by the messages):",
         "",
         "| part | CPU ms per message | messages/s per replica at "
@@ -315,8 +315,10 @@ def main() -> int:
     if not args.no_write:
         out = Path(args.out)
         text = out.read_text(encoding="utf-8") if out.exists() else "# Performance\n"
-        text = replace_section(text, "soak", "## Soak (`make soak`)", soak_md)
-        text = replace_section(text, "capacity", "## Capacity", capacity_md)
+        # one soak and one capacity section per profile: the in-memory numbers stay next to the cluster's
+        suffix, title = ("", "") if args.profile == "run" else (f"-{args.profile}", f", {PROFILE_NAMES[args.profile]}")
+        text = replace_section(text, f"soak{suffix}", f"## Soak{title or ' (`make soak`)'}", soak_md)
+        text = replace_section(text, f"capacity{suffix}", f"## Capacity{title}", capacity_md)
         out.write_text(text, encoding="utf-8")
     growth_ok = "**no**" not in soak_md.split("\n")[4]
     return 0 if load.errors == 0 and not exited and growth_ok else 1
