@@ -63,6 +63,12 @@ def _user_kwargs(user: str | None) -> dict[str, Any]:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
+def process_kwargs() -> dict[str, Any]:
+    """subprocess.Popen arguments that run postgres_command() as the right user
+    (for a supervisor; call init_data_dir() first)."""
+    return _user_kwargs(run_as())
+
+
 def postgres_command(data_dir: Path, port: int, durable: bool = True) -> list[str]:
     """The server in the foreground (for a supervisor): loopback TCP and a socket inside data_dir.
 
@@ -186,7 +192,7 @@ class PostgresServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            **_user_kwargs(run_as()),
+            **process_kwargs(),
         )
         log.close()
         deadline = time.monotonic() + timeout

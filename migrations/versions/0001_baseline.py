@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 revision = "0001"
 down_revision = None
@@ -96,11 +97,13 @@ def _tables() -> list[sa.Table]:
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    existing = set(sa.inspect(bind).get_table_names())
+    # `alembic upgrade head --sql` (offline) prints every table; online only the missing ones.
+    existing = set() if op.get_context().as_sql else set(sa.inspect(op.get_bind()).get_table_names())
     for table in _tables():
         if table.name not in existing:
-            table.create(bind)  # with its indexes
+            op.execute(CreateTable(table))
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                op.execute(CreateIndex(index))
 
 
 def downgrade() -> None:
