@@ -10,7 +10,8 @@ connection = context.config.attributes.get("connection")
 
 if context.is_offline_mode():
     # `alembic upgrade head --sql`: print the SQL for a database administrator.
-    context.configure(url=Database().url, literal_binds=True)
+    url = context.config.get_main_option("sqlalchemy.url") or Database().url
+    context.configure(url=url, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 elif connection is not None:
