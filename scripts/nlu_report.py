@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-HELDOUT_SETS = [ROOT / "tests" / "nlu" / f"blind_heldout{suffix}.yml" for suffix in ("", "_2", "_3")]
+HELDOUT_SETS = [ROOT / "tests" / "nlu" / f"blind_heldout{suffix}.yml" for suffix in ("", "_2", "_3", "_4")]
 RELABEL = ROOT / "tests" / "nlu" / "relabel.yml"
 
 
