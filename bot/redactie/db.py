@@ -39,6 +39,16 @@ CHANNEL = "nw_changes"  # PostgreSQL NOTIFY channel for published texts and noti
 CONNECT_TIMEOUT_S = 3
 STATEMENT_TIMEOUT_MS = 10_000
 LISTEN_RETRY_MAX_S = 5.0
+# A server that vanished from the network (no refusal, no reset) is given up on
+# within seconds instead of TCP's many minutes: libpq's keepalives and user timeout.
+_PG_NETWORK = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
 
 
 _MIGRATING = threading.Lock()
@@ -115,7 +125,7 @@ class Database:
             max_overflow=5,
             pool_timeout=CONNECT_TIMEOUT_S,
             connect_args={
-                "connect_timeout": CONNECT_TIMEOUT_S,
+                **_PG_NETWORK,
                 "application_name": "noodwijzer",
                 "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
             },
@@ -312,7 +322,7 @@ class _Listener:
         import psycopg2.extensions
 
         args, kwargs = self._db.engine.dialect.create_connect_args(self._db.url)
-        kwargs = {**kwargs, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": "noodwijzer-listen"}
+        kwargs = {**kwargs, **_PG_NETWORK, "application_name": "noodwijzer-listen"}
         raw = psycopg2.connect(*args, **kwargs)
         raw.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
         raw.cursor().execute(f"LISTEN {CHANNEL}")
