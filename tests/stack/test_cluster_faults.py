@@ -164,6 +164,7 @@ def test_after_every_replica_was_killed_the_conversation_continues(cluster):
         f"{cluster.gateway}/api/v1/chat", {"session_id": resident.session_id, "message": "de stroom is uitgevallen"}
     )
     assert status == 200 and is_degraded(body["messages"]), body
+    time.sleep(2.1)  # past the health cache
     status, health = get_json(f"{cluster.gateway}/healthz")
     assert status == 503 and set(cluster.rasa_replicas) <= set(health["down"]), health
     healthy(cluster)
