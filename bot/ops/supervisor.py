@@ -129,7 +129,7 @@ class Supervisor:
         part.restart_at = None
         try:
             self.stack.start_process(name)
-        except OSError as exc:  # e.g. the program vanished: count it as a crash
+        except Exception as exc:  # e.g. the program vanished: try again later, loudly
             self._alarm(f"{name} kon niet starten: {exc}")
             part.restart_at = self.clock() + self.max_delay
             return
@@ -166,7 +166,10 @@ class Supervisor:
 
     def _run(self) -> None:
         while not self._stop.wait(CHECK_EVERY_S):
-            self.check()
+            try:
+                self.check()
+            except Exception as exc:  # the supervisor itself must not die quietly
+                self._alarm(f"de supervisor had een fout: {type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
         self._stop.set()

@@ -98,8 +98,11 @@ def test_the_cluster_runs_its_parts_and_shares_conversations(cluster):
     actions = {cluster.env_for(name)["NW_ACTIONS_PORT"] for name in cluster.rasa_replicas}
     nlg = {cluster.env_for(name)["NW_NLG_PORT"] for name in cluster.rasa_replicas}
     assert len(actions) == 2 and len(nlg) == 2
-    # The editor's store is PostgreSQL here.
+    # The editor's store is PostgreSQL here; the pages and APIs answer as under make run.
     assert cluster.env()["NW_DATABASE_URL"].startswith("postgresql://")
+    for path in ("/widget.js", "/redactie/login", "/api/v1/risico", "/api/v1/regio?gemeente=Utrecht"):
+        status, _ = get_json(cluster.gateway + path)
+        assert status == 200, path
 
 
 def test_two_messages_of_one_conversation_at_once_on_two_replicas_are_handled_in_order(cluster):
