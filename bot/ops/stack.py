@@ -21,10 +21,12 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -112,10 +114,20 @@ class Stack:
     # The supervisor thread and the caller both start and stop parts.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
+    # A data folder made for this stack (on_free_ports), removed again by stop().
+    own_data_dir: bool = False
+
     @classmethod
     def on_free_ports(cls, profile: str = "run", rasa_replicas: int | None = None, **kwargs: Any) -> Stack:
-        """A stack of the given profile on free ports (tests, benchmarks)."""
-        return cls(ports={name: free_port() for name in default_ports(profile, rasa_replicas)}, **kwargs)
+        """A stack of the given profile on free ports (tests, benchmarks). Unless data_dir
+        is given, its services keep their data in a fresh folder under /tmp, never in the
+        var/ of a `make cluster` that may be running."""
+        ports = {name: free_port() for name in default_ports(profile, rasa_replicas)}
+        if "data_dir" not in kwargs and any(name in ports for name in SERVICES):
+            data_dir = Path(tempfile.mkdtemp(prefix="nw-stack-"))
+            data_dir.chmod(0o755)  # PostgreSQL runs as its own user when we are root
+            kwargs.update(data_dir=data_dir, own_data_dir=True)
+        return cls(ports=ports, **kwargs)
 
     @property
     def rasa_replicas(self) -> list[str]:
@@ -382,6 +394,8 @@ class Stack:
             self.supervisor = None
         for name in ("gateway", *self.rasa_replicas, *self.nlg_servers, *self.action_servers, *self.services):
             self.stop_process(name)
+        if self.own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def rss_bytes(self) -> int:
         """Resident memory of all processes and their children (Linux /proc)."""

@@ -11,13 +11,10 @@ speed: each test first waits until the whole cluster is healthy.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import threading
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -32,16 +29,12 @@ RESTART_TIMEOUT = 600  # a Rasa replica loads its model again: ~40 s alone, minu
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    # PostgreSQL runs as its own user when we are root: its folder must be reachable (see postgres_server.py).
-    data = Path(tempfile.mkdtemp(prefix="nw-cluster-"))
-    data.chmod(0o755)
-    tmp = tmp_path_factory.mktemp("cluster")
+    tmp = tmp_path_factory.mktemp("cluster")  # data for Redis and PostgreSQL: a fresh folder under /tmp
     stack = Stack.on_free_ports(
         profile="cluster",
         rasa_replicas=2,
         model=latest_model(),
         log_dir=tmp / "log",
-        data_dir=data,
         gateway_host="127.0.0.1",
         extra_env={
             "NOODWIJZER_DB": str(tmp / "noodwijzer.sqlite3"),
@@ -54,7 +47,6 @@ def cluster(tmp_path_factory):
     stack.start(timeout=600)
     yield stack
     stack.stop()
-    shutil.rmtree(data, ignore_errors=True)
 
 
 def healthy(stack: Stack, timeout: float = RESTART_TIMEOUT) -> None:
