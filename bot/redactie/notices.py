@@ -1,7 +1,8 @@
-"""Actuele meldingen: short incident notices per region that expire by themselves.
+"""Actuele meldingen: short incident notices per region that start and expire by themselves.
 
-Expiry is part of every query (expires_at > now), so an expired notice
-disappears without a restart or a clean-up job.
+Start and expiry are part of every query and of the chat's cached check
+(starts_at <= now < expires_at), so a scheduled notice appears and an expired
+one disappears without a restart, a database change or a clean-up job.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class Notice:
     expires_at: float
     author: str
     created_at: float
+    starts_at: float | None = None  # None: from publication on
+
+    def shows_at(self, now: float) -> bool:
+        return (self.starts_at is None or self.starts_at <= now) and now < self.expires_at
 
     def public(self) -> dict[str, str]:
         """The shape the widget and the templates see."""
@@ -54,12 +59,18 @@ class NoticeError(ValueError):
         self.code = code
 
 
-_COLUMNS = "id, region, title, text, url, expires_at, author, created_at"
+_COLUMNS = "id, region, title, text, url, expires_at, author, created_at, starts_at"
 
 
-def check_notice(title: str, text: str, url: str, expires_at: float, now: float) -> list[str]:
+def check_notice(
+    title: str, text: str, url: str, expires_at: float, now: float, starts_at: float | None = None
+) -> list[str]:
     """Problem codes (empty when the notice may be published)."""
     problems = []
+    if starts_at is not None and starts_at >= expires_at:
+        problems.append("notice_start_after_end")
+    elif starts_at is not None and starts_at > now + MAX_DURATION:
+        problems.append("notice_start_too_far")
     if not title.strip() or len(title) > MAX_TITLE:
         problems.append("notice_title")
     if not text.strip() or len(text) > MAX_TEXT:
@@ -70,7 +81,7 @@ def check_notice(title: str, text: str, url: str, expires_at: float, now: float)
         problems.append("notice_link_in_text")
     if expires_at <= now:
         problems.append("notice_expiry_past")
-    elif expires_at > now + MAX_DURATION:
+    elif expires_at > max(now, starts_at or now) + MAX_DURATION:
         problems.append("notice_expiry_too_far")
     return problems
 
@@ -84,22 +95,25 @@ def publish(
     url: str,
     expires_at: float,
     now: float | None = None,
+    starts_at: float | None = None,
 ) -> Notice:
+    """Publish now, or at starts_at (a schedule); it ends at expires_at."""
     now = time.time() if now is None else now
+    starts_at = starts_at if starts_at is not None and starts_at > now else None
     region = region or None
     if region is not None and not is_region_code(region):
         raise NoticeError("bad_region")
     if not user.can_publish_notice(region):
         raise PermissionError(region)
     title, text, url = title.strip(), text.strip(), url.strip()
-    problems = check_notice(title, text, url, expires_at, now)
+    problems = check_notice(title, text, url, expires_at, now, starts_at)
     if problems:
         raise NoticeError(problems[0])
     with db.write() as conn:
         notice_id: int = conn.execute(
             sa.text(
-                "INSERT INTO notices (region, title, text, url, expires_at, author, created_at) "
-                "VALUES (:region, :title, :text, :url, :expires_at, :author, :created_at) RETURNING id"
+                "INSERT INTO notices (region, title, text, url, expires_at, author, created_at, starts_at) "
+                "VALUES (:region, :title, :text, :url, :expires_at, :author, :created_at, :starts_at) RETURNING id"
             ),
             {
                 "region": region,
@@ -109,11 +123,12 @@ def publish(
                 "expires_at": expires_at,
                 "author": user.username,
                 "created_at": now,
+                "starts_at": starts_at,
             },
         ).scalar_one()
         audit.record(conn, user.username, "notice_publish", f"notice:{region or 'NL'}:{notice_id}", title)
         db.notify_change(conn)
-    return Notice(notice_id, region, title, text, url, expires_at, user.username, now)
+    return Notice(notice_id, region, title, text, url, expires_at, user.username, now, starts_at)
 
 
 def withdraw(db: Database, user: User, notice_id: int, now: float | None = None) -> None:
@@ -146,6 +161,7 @@ def current(db: Database, region: str | None, now: float | None = None) -> Notic
         return None
     row = db.row(
         f"SELECT {_COLUMNS} FROM notices WHERE (region = :region OR region IS NULL) AND expires_at > :now "
+        "AND (starts_at IS NULL OR starts_at <= :now) "
         # a regional notice wins over a national one
         "ORDER BY CASE WHEN region IS NULL THEN 1 ELSE 0 END, id DESC LIMIT 1",
         region=region,
@@ -185,7 +201,7 @@ def cached_current(db: Database, region: str | None, now: float | None = None) -
     if cache is None or cache.db is not db:
         cache = _caches[id(db)] = LiveCache(db, lambda: _unexpired(db), "notices", empty=[])
     loaded: list[Notice] = cache.get()
-    live = [n for n in loaded if n.expires_at > now and (n.region is None or n.region == region)]
+    live = [n for n in loaded if n.shows_at(now) and (n.region is None or n.region == region)]
     # newest first; a regional notice wins over a national one
     live.sort(key=lambda n: (n.region is None, -n.id))
     return live[0] if live else None

@@ -25,7 +25,7 @@ from aiohttp import web
 from babel.dates import format_datetime
 
 from bot.core import risks
-from bot.core.advice import PLACEHOLDERS, fill_risk, placeholder_values
+from bot.core.advice import FALLBACKS, PLACEHOLDERS, fill_risk, placeholder_values
 from bot.core.regions import REGION_CODES, is_region_code
 from bot.core.regions import get_region as region_info
 from bot.redactie import accounts, advice, audit, auth, catalog, editor, markup, notices, samples
@@ -291,12 +291,20 @@ def _words_of(renderer: Renderer, source: str | None, region: str | None) -> str
     words = markup.from_template(source)
     if words is not None:
         return words
+    # Rendered for a real region, then the region's facts become placeholders again,
+    # so the words fit every region ("Ik help je in regio [regio].").
+    shown = region or REGION_CODES[0]
     try:
-        rendered = renderer.render_source(source, template_context({}, region))
+        rendered = renderer.render_source(source, template_context({}, shown))
     except Exception:
         return ""
     buttons = [f"knop: {b['title']} | {b['payload']}" for b in rendered.buttons]
-    return "\n".join([rendered.text, *buttons]).strip()
+    words = "\n".join([rendered.text, *buttons]).strip()
+    values = placeholder_values(region_info(shown), {})
+    for name in ("frequentie", "waarschuwingssite", "website", "omroep", "regio"):
+        if values[name] != FALLBACKS[name]:
+            words = words.replace(values[name], f"[{name}]")
+    return words
 
 
 async def _words_page(
@@ -838,13 +846,16 @@ async def notices_list(request: web.Request, session: auth.Session) -> web.Strea
 async def notice_publish(request: web.Request, session: auth.Session) -> web.StreamResponse:
     state = _redactie(request)
     form = await request.post()
-    fields = {k: str(form.get(k) or "") for k in ("regio", "title", "text", "url", "expires")}
+    fields = {k: str(form.get(k) or "") for k in ("regio", "title", "text", "url", "starts", "expires")}
     region = None if fields["regio"] in ("", NATIONAL) else fields["regio"]
     if region is not None and not is_region_code(region):
         return error_page(400, "bad_region", session)
     if not session.user.can_publish_notice(region):
         return error_page(403, "forbidden", session)
     expires_at = notices.parse_local_datetime(fields["expires"])
+    starts_at = notices.parse_local_datetime(fields["starts"]) if fields["starts"] else None
+    if fields["starts"] and starts_at is None:
+        return _notices_page(state, session, status=422, problem="notice_start_invalid", form=fields)
     try:
         notice = notices.publish(
             state.db,
@@ -854,6 +865,7 @@ async def notice_publish(request: web.Request, session: auth.Session) -> web.Str
             fields["text"],
             fields["url"],
             expires_at if expires_at is not None else 0.0,
+            starts_at=starts_at,
         )
     except notices.NoticeError as exc:
         return _notices_page(state, session, status=422, problem=exc.code, form=fields)

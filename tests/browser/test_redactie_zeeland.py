@@ -64,11 +64,13 @@ def shows_within(stack, text: str, region: str = "VR19", timeout: float = CHAT_D
     return None
 
 
-def log_in(page, stack, username: str) -> None:
+def log_in(page, stack, username: str, screenshot: bool = False) -> None:
     page.goto(f"{stack.gateway}/redactie")
     assert page.url.endswith("/redactie/login")
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
+    if screenshot:
+        page.screenshot(path=str(IMG / "redactie-inloggen.png"))
     page.get_by_role("button", name="Inloggen").click()
     page.get_by_role("heading", name="Teksten van de chatbot").wait_for()
 
@@ -90,7 +92,8 @@ def test_zeeland_editor_changes_a_storm_tip_and_restores_it(browser, stack, zeel
     first = f"Zet in Zeeland je tuinmeubels vast, test {uuid.uuid4().hex[:5]}."
     second = f"Zet alles vast wat kan wegwaaien, test {uuid.uuid4().hex[:5]}."
     try:
-        log_in(page, stack, zeeland_editor)
+        log_in(page, stack, zeeland_editor, screenshot=True)
+        page.screenshot(path=str(IMG / "redactie-lijst.png"))
 
         # Finds "Storm" with the search box: the list narrows while typing.
         page.get_by_label("Zoek een tekst").fill("Storm")
@@ -135,6 +138,15 @@ def test_zeeland_editor_changes_a_storm_tip_and_restores_it(browser, stack, zeel
         page.get_by_role("button", name="Eigen advies weghalen: landelijk advies gebruiken").click()
         page.get_by_text("Teruggezet").wait_for()
         assert shows_within(stack, old_tip) is not None and first not in storm_advice(stack, "VR19")
+
+        # A plain text (the greeting) is words too: no template code on the page.
+        page.goto(f"{stack.gateway}/redactie")
+        page.get_by_label("Zoek een tekst").fill("begroeting")
+        page.get_by_role("link", name="Begroeting").click()
+        page.get_by_role("heading", name="Begroeting").wait_for()
+        assert "{%" not in page.get_by_label("Tekst", exact=True).input_value()
+        page.locator("#preview .phone .msg").first.wait_for()
+        page.screenshot(path=str(IMG / "redactie-begroeting.png"), full_page=True)
     finally:
         context.close()
 
@@ -147,6 +159,9 @@ def test_editor_pages_pass_axe(axe_page, stack, zeeland_editor, axe_source):
         "/redactie/advies/storm/tijdens",
         "/redactie/advies/storm/algemeen",
         "/redactie/advies/storm/geschiedenis",
+        "/redactie/tekst/utter_greet",
+        "/redactie/tekst/utter_greet/geschiedenis",
+        "/redactie/meldingen",
     ]
     for path in pages:
         axe_page.goto(f"{stack.gateway}{path}")

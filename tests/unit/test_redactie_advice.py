@@ -218,3 +218,30 @@ def test_every_text_has_a_dutch_name_and_the_list_is_searchable():
         "Noodpakket: vraag naar het budget",
         "Noodpakket: budget niet begrepen",
     ]
+
+
+def test_a_notice_on_a_schedule_starts_and_ends_by_itself(store):
+    import time
+
+    from bot.redactie import notices
+
+    db, _ = store
+    now = time.time()
+    zeeland = ZEELAND
+    planned = notices.publish(
+        db,
+        zeeland,
+        "VR19",
+        "Storm morgen",
+        "Blijf binnen.",
+        "https://www.zeelandveilig.nl",
+        now + 7200,
+        starts_at=now + 3600,
+    )
+    assert notices.current(db, "VR19", now=now) is None
+    assert notices.cached_current(db, "VR19", now=now) is None
+    assert notices.current(db, "VR19", now=now + 3601).id == planned.id
+    assert notices.cached_current(db, "VR19", now=now + 3601).id == planned.id  # no database change needed
+    assert notices.cached_current(db, "VR19", now=now + 7201) is None
+    with pytest.raises(notices.NoticeError, match="notice_start_after_end"):
+        notices.publish(db, zeeland, "VR19", "Fout", "x", "https://a.nl", now + 60, starts_at=now + 120)
