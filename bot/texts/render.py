@@ -200,8 +200,9 @@ class Renderer:
                 continue
             outcome = pool.render_text(source, context)
             trusted = origin.startswith("file:")
-            if outcome.error == "unavailable" and trusted:
-                # No worker to be had: a repository text is trusted, so render it here
+            if outcome.error in ("unavailable", "busy", "crashed") and trusted:
+                # No worker to be had (or it died under this render, e.g. stopped with
+                # the pool): a repository text is trusted, so render it here
                 # rather than answer every resident with the safe default.
                 outcome = _in_process(self, source, context)
             if outcome.ok and outcome.raw is not None:
