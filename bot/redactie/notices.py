@@ -20,6 +20,7 @@ from bot.redactie.accounts import User
 from bot.redactie.db import Database, default_db
 from bot.redactie.links import bad_links
 from bot.redactie.store import LiveCache
+from bot.texts.render import BUTTON_RE
 
 TZ = ZoneInfo("Europe/Amsterdam")
 MAX_TITLE = 80
@@ -44,13 +45,27 @@ class Notice:
         return (self.starts_at is None or self.starts_at <= now) and now < self.expires_at
 
     def public(self) -> dict[str, str]:
-        """The shape the widget and the templates see."""
+        """The shape the widget and the templates see. A notice cannot add buttons to
+        the bot's answer: lines in the button syntax are dropped here too, also from
+        notices saved before publish() refused them."""
         return {
-            "title": self.title,
-            "text": self.text,
+            "title": without_buttons(self.title),
+            "text": without_buttons(self.text),
             "url": self.url,
             "expires_at": dt.datetime.fromtimestamp(self.expires_at, TZ).isoformat(timespec="minutes"),
         }
+
+
+def has_button(value: str) -> bool:
+    """A line "knop: Titel | /payload" would become a button once the notice is in an answer.
+    splitlines() as in bot.texts.render.parse_output, so no other line break slips through."""
+    return any(BUTTON_RE.match(line) for line in value.splitlines())
+
+
+def without_buttons(value: str) -> str:
+    if not has_button(value):
+        return value
+    return "\n".join(line for line in value.splitlines() if not BUTTON_RE.match(line))
 
 
 class NoticeError(ValueError):
@@ -79,6 +94,8 @@ def check_notice(
         problems.append("notice_url")
     if bad_links(f"{title}\n{text}"):
         problems.append("notice_link_in_text")
+    if has_button(title) or has_button(text):
+        problems.append("notice_button")
     if expires_at <= now:
         problems.append("notice_expiry_past")
     elif expires_at > max(now, starts_at or now) + MAX_DURATION:
