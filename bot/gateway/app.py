@@ -28,6 +28,7 @@ from bot.gateway import (
 from bot.gateway.errors import error_middleware
 from bot.ops import fastloop, memory
 from bot.redactie import web as redactie_web
+from bot.redactie.advice import open_advice
 from bot.redactie.notices import active_notice
 from bot.redactie.store import open_default_store
 from bot.settings import Settings
@@ -59,7 +60,11 @@ def create_app(settings: Settings | None = None, replies: Replies | None = None)
         middlewares=[error_middleware, cors.cors_middleware, limits.limit_middleware], client_max_size=64 * 1024
     )
     app["settings"] = settings
-    app["replies"] = replies or Replies(Renderer(store=open_default_store()), notice_lookup=active_notice)
+    if replies is None:
+        # The same advice edits as the NLG server, so the degraded answer matches the chat.
+        store = open_default_store()
+        replies = Replies(Renderer(store=store), notice_lookup=active_notice, advice=open_advice(store))
+    app["replies"] = replies
 
     async def client_session(app: web.Application) -> AsyncIterator[None]:
         # Rasa's API needs the token for /status (the health check); the other inner
