@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -186,9 +188,13 @@ def test_degraded_mode_when_rasa_is_down(tmp_path):
         lonely.stop()
 
 
-def _has_user_messages(rasa_port: int, session_id: str) -> bool:
-    status, body = get_json(f"http://127.0.0.1:{rasa_port}/conversations/{session_id}/tracker")
-    assert status == 200, body
+def _has_user_messages(rasa_port: int, session_id: str, token: str) -> bool:
+    # Rasa's conversation API needs the stack's token (bot_rasa/api_guard.py).
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{rasa_port}/conversations/{session_id}/tracker", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        body = json.loads(resp.read())
     return any(event.get("event") == "user" for event in body.get("events") or [])
 
 
@@ -200,7 +206,9 @@ def test_conversations_are_spread_over_the_rasa_replicas_and_stay_there(stack, c
         resident.say("ik wil een noodpakket maken")
     homes = []
     for resident in residents:
-        holders = [name for name in replicas if _has_user_messages(stack.ports[name], resident.session_id)]
+        holders = [
+            name for name in replicas if _has_user_messages(stack.ports[name], resident.session_id, stack.rasa_token)
+        ]
         assert len(holders) == 1, f"a conversation lives on exactly one replica, got {holders}"
         homes.append(holders[0])
     assert set(homes) == set(replicas), "new conversations are spread over both replicas"

@@ -1,7 +1,11 @@
 /*
  * Noodwijzer chat widget. Embed with one tag:
  *   <script src="https://HOST/widget.js" data-region="VR19" async></script>
- * Optional: data-position="left|right", data-open.
+ * Optional: data-position="left|right", data-open, data-persist="none".
+ * Storage: the conversation (at most 200 messages) and the region's look are kept in
+ * the host page's sessionStorage, so they survive a click to another page of the
+ * same site and are gone when the tab closes. data-persist="none" keeps them in
+ * this page's memory only. "Nieuw gesprek" clears both, storage included.
  * Plain JavaScript, Shadow DOM, no cookies, no requests to anyone but HOST.
  * Every text from the bot or the resident is set with textContent, never as HTML.
  */
@@ -39,6 +43,28 @@
   var SOS_URL = 'https://crisis.nl';
   var POSITION = script.dataset.position === 'left' ? 'left' : 'right';
   var OPEN_ON_LOAD = script.hasAttribute('data-open') && script.dataset.open !== 'false';
+  // Hosts with third-party scripts on their pages may keep the conversation out of sessionStorage.
+  var PERSIST = script.dataset.persist !== 'none';
+  var memory = {};
+  var store = {
+    get: function (key) {
+      if (!PERSIST) return Object.prototype.hasOwnProperty.call(memory, key) ? memory[key] : null;
+      try { return sessionStorage.getItem(key); } catch (e) { return null; }
+    },
+    set: function (key, value) {
+      if (!PERSIST) { memory[key] = value; return; }
+      try { sessionStorage.setItem(key, value); } catch (e) { /* private mode or full: the chat still works */ }
+    },
+    clear: function () {
+      memory = {};
+      try {
+        for (var i = sessionStorage.length - 1; i >= 0; i--) {
+          var key = sessionStorage.key(i);
+          if (key && key.indexOf(STORE_KEY) === 0) sessionStorage.removeItem(key);
+        }
+      } catch (e) { /* storage off: nothing to clear */ }
+    }
+  };
 
   var CSS = [
     ':host{all:initial;font:normal 1em/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:medium;color:var(--nw-on-surface)}',
@@ -58,7 +84,7 @@
     '.titles{flex:1;min-width:0}',
     'h2{margin:0;font-size:1.1em;line-height:1.25}',
     '.sub{margin:0;font-size:.875em}',
-    '.close{flex:none;min-width:44px;min-height:44px;padding:0 .6em;border:2px solid var(--nw-on-primary);border-radius:8px;background:transparent;color:var(--nw-on-primary);cursor:pointer}',
+    '.close,.reset{flex:none;min-width:44px;min-height:44px;padding:0 .6em;border:2px solid var(--nw-on-primary);border-radius:8px;background:transparent;color:var(--nw-on-primary);cursor:pointer}',
     '.notice{margin:0;padding:.6em .8em;border-bottom:2px solid var(--nw-on-surface);background:var(--nw-bubble)}',
     '.notice h3{margin:0;font-size:1em}',
     '.notice p{margin:.2em 0 0}',
@@ -127,17 +153,15 @@
 
   function load() {
     try {
-      var state = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null');
+      var state = JSON.parse(store.get(STORE_KEY) || 'null');
       if (state && state.region === REGION && /^[A-Za-z0-9_-]{8,64}$/.test(state.sid) && Array.isArray(state.log)) return state;
     } catch (e) { /* storage off or corrupt: start fresh */ }
     return { sid: newSessionId(), region: REGION, open: false, log: [], replies: [] };
   }
 
   function save(state) {
-    try {
-      state.log = state.log.slice(-MAX_LOG);
-      sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
-    } catch (e) { /* private mode or full: the chat still works on this page */ }
+    state.log = state.log.slice(-MAX_LOG);
+    store.set(STORE_KEY, JSON.stringify(state));
   }
 
   function isDanger(text) { return /^\s*bel 112\b/i.test(text || ''); }
@@ -203,6 +227,7 @@
       r.sub = h('p', { class: 'sub' });
       r.logo = h('img', { alt: '', hidden: true, referrerpolicy: 'no-referrer' });
       r.close = h('button', { type: 'button', class: 'close' });
+      r.reset = h('button', { type: 'button', class: 'reset' });
       r.notice = h('section', { class: 'notice', hidden: true });
       r.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', tabindex: '0' });
       r.typingText = h('span', { class: 'sr' });
@@ -219,7 +244,7 @@
       r.send = h('button', { type: 'submit', class: 'send' });
       r.form = h('form', {}, [r.inputLabel, r.input, r.send]);
       r.panel = h('section', { id: 'nw-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'nw-title', hidden: true }, [
-        h('div', { class: 'head' }, [r.logo, h('div', { class: 'titles' }, [r.title, r.sub]), r.close]),
+        h('div', { class: 'head' }, [r.logo, h('div', { class: 'titles' }, [r.title, r.sub]), r.reset, r.close]),
         r.notice, r.log, r.status, r.alert, r.replies, r.form
       ]);
       r.wrap = h('div', { class: 'nw ' + POSITION }, [r.launcher, r.panel]);
@@ -227,6 +252,7 @@
 
       r.launcher.addEventListener('click', function () { self.state.open ? self.close() : self.open(true); });
       r.close.addEventListener('click', function () { self.close(); });
+      r.reset.addEventListener('click', function () { self.reset(); });
       r.panel.addEventListener('keydown', function (ev) {
         if (ev.key === 'Escape') { ev.preventDefault(); self.close(); }
       });
@@ -244,7 +270,7 @@
     }
 
     cachedConfig() {
-      try { return JSON.parse(sessionStorage.getItem(STORE_KEY + ':cfg:' + REGION) || 'null'); } catch (e) { return null; }
+      try { return JSON.parse(store.get(STORE_KEY + ':cfg:' + REGION) || 'null'); } catch (e) { return null; }
     }
 
     applyConfig(cfg) {
@@ -256,6 +282,7 @@
       r.title.textContent = cfg.name || DEFAULTS.name;
       r.sub.textContent = ui.subtitle;
       r.close.textContent = ui.close;
+      r.reset.textContent = ui.new_chat || 'Nieuw gesprek';
       r.log.setAttribute('aria-label', ui.log_label);
       r.typingText.textContent = this.busy ? ui.typing : '';
       r.retry.textContent = ui.retry;
@@ -289,7 +316,7 @@
             }
             if (!res.ok) throw res.status;
             self.applyConfig(cfg);
-            try { sessionStorage.setItem(STORE_KEY + ':cfg:' + REGION, JSON.stringify(cfg)); } catch (e) { /* optional */ }
+            store.set(STORE_KEY + ':cfg:' + REGION, JSON.stringify(cfg));
             self.recovered();
           });
         })
@@ -355,6 +382,27 @@
       }
       // Opening on page load must not steal focus from the page.
       if (moveFocus) (this.failure === 'refused' ? r.close : r.input).focus();
+    }
+
+    // "Nieuw gesprek": forget everything on this side (storage included) and start again.
+    // The server forgets the old conversation after 60 idle minutes; nothing links the two.
+    reset() {
+      var r = this.refs;
+      if (this.busy) return;  // the answer on its way belongs to the old conversation
+      clearTimeout(this.timer);
+      this.pending = null;
+      store.clear();
+      this.state = { sid: newSessionId(), region: REGION, open: true, log: [], replies: [] };
+      r.log.textContent = '';
+      r.alert.textContent = '';
+      r.input.value = '';
+      this.renderReplies([]);
+      if (this.failure !== 'refused') {
+        this.addMessage({ from: 'bot', text: this.cfg.greeting || DEFAULTS.greeting });
+        this.setReplies(this.cfg.starters || DEFAULTS.starters || []);
+      }
+      save(this.state);
+      r.input.focus();
     }
 
     close() {
