@@ -140,8 +140,8 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def part_pid(main_pid: int, marker: str) -> int:
-    """The process of one part, found by a word on its command line."""
+def find_pid(main_pid: int, marker: str) -> int | None:
+    """The process of one part, found by a word on its command line (None while it is away)."""
     for pid in children(main_pid):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -149,7 +149,13 @@ def part_pid(main_pid: int, marker: str) -> int:
             continue
         if marker in cmdline and "python" in cmdline:
             return pid
-    raise AssertionError(f"no process with {marker!r}")
+    return None
+
+
+def part_pid(main_pid: int, marker: str) -> int:
+    pid = find_pid(main_pid, marker)
+    assert pid is not None, f"no process with {marker!r}"
+    return pid
 
 
 def wait_for(check, timeout: float, what: str):
@@ -234,7 +240,7 @@ def test_a_killed_gateway_action_or_nlg_server_is_back_within_seconds(make_run, 
     gateway = f"http://127.0.0.1:{ports['gateway']}"
     pid = part_pid(proc.pid, marker)
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: part_pid(proc.pid, marker) != pid, 30, f"{marker} to be started again")
+    wait_for(lambda: find_pid(proc.pid, marker) not in (None, pid), 60, f"{marker} to be started again")
     wait_for(lambda: get_json(f"{gateway}/healthz")[0] == 200, 120, "health 200 again")
     status, body = post_json(
         f"{gateway}/api/v1/chat",
