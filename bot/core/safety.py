@@ -49,6 +49,9 @@ class _Rule:
     risk: str | None
     phrases: tuple[re.Pattern[str], ...]
     urgent_phrases: tuple[re.Pattern[str], ...]
+    # Each entry: phrases that must all occur somewhere in the message, in any sentence part
+    # ("een gele wolk boven de fabriek" ... "mensen staan te hoesten").
+    together: tuple[tuple[re.Pattern[str], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class _Compiled:
     # (phrases, kinds): "ver weg", "km" switch off a fire seen from afar; "bos", "wijk" a smell of burning outside.
     quiet: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = ()
     neutral: tuple[re.Pattern[str], ...] = ()  # "alleen sos" on a phone's screen: not a call for help
+    over: tuple[re.Pattern[str], ...] = ()  # "geblust", "onder controle": the danger is over
 
 
 def _basic_normalise(text: str) -> str:
@@ -133,6 +137,7 @@ def _compiled() -> _Compiled:
             risk=entry.get("risk"),
             phrases=compile_all(entry.get("phrases", [])),
             urgent_phrases=compile_all(entry.get("urgent_phrases", [])),
+            together=tuple(compile_all(group) for group in entry.get("together", [])),
         )
         for entry in data["dangers"]
     )
@@ -142,6 +147,7 @@ def _compiled() -> _Compiled:
     all_phrases = list(data.get("guards", [])) + list(data.get("urgency", []))
     for entry in data["dangers"]:
         all_phrases += entry.get("phrases", []) + entry.get("urgent_phrases", [])
+        all_phrases += [phrase for group in entry.get("together", []) for phrase in group]
     for phrase in all_phrases:
         vocabulary.update(_literal_words(phrase, groups))
     fuzzy = tuple(data.get("fuzzy_words", []))
@@ -159,6 +165,7 @@ def _compiled() -> _Compiled:
             if block
         ),
         neutral=compile_all(data.get("neutral", [])),
+        over=compile_all(data.get("over", [])),
     )
 
 
@@ -224,8 +231,23 @@ def _first_start(patterns: Iterable[re.Pattern[str]], padded: str) -> int | None
 
 
 def _guarded(padded: str, match_end: int, guards: tuple[re.Pattern[str], ...]) -> bool:
-    """A guard word before the end of the match makes it a question or hypothetical."""
-    return any(m.start() < match_end for g in guards for m in g.finditer(padded))
+    """A guard word before the end of the match makes it a question or hypothetical.
+
+    Patterns start with the space before their first word, and a match ends with the space
+    after its last word: a guard right after the match ("reageert niet als ik hem roep")
+    starts on that shared space, one before `match_end`, and does not count.
+    """
+    return any(m.start() < match_end - 1 for g in guards for m in g.finditer(padded))
+
+
+def _is_over(patterns: tuple[re.Pattern[str], ...], whole: str) -> bool:
+    """An `over` phrase not negated right before it: "geblust", but not "nog niet geblust"."""
+    for pattern in patterns:
+        for match in pattern.finditer(whole):
+            before = whole[: match.start()].split()[-1:]
+            if before not in (["niet"], ["nog"], ["geen"]):
+                return True
+    return False
 
 
 def find_danger(text: str) -> Danger | None:
@@ -239,6 +261,8 @@ def find_danger(text: str) -> Danger | None:
     whole = " " + " ".join(s.strip() for s in segments) + " "
     urgent = _first_start(compiled.urgency, whole) is not None
     any_guard = _first_start(compiled.guards, whole) is not None
+    if not urgent and _is_over(compiled.over, whole):
+        return None
     quiet_kinds: set[str] = set()
     if not urgent:
         for phrases, kinds in compiled.quiet:
@@ -253,6 +277,9 @@ def find_danger(text: str) -> Danger | None:
                 for match in pattern.finditer(padded):
                     if urgent or not _guarded(padded, match.end(), compiled.guards):
                         return Danger(rule.kind, rule.risk)
+        # Words spread over the message count only without any guard ("als", "gisteren").
+        if (urgent or not any_guard) and any(all(p.search(whole) for p in group) for group in rule.together):
+            return Danger(rule.kind, rule.risk)
         # Loose words ("help, brand!") only count when someone asks for help
         # and nothing suggests a general question.
         if urgent and not any_guard and _first_start(rule.urgent_phrases, whole) is not None:

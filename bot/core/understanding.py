@@ -453,6 +453,9 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         return Decision("ask_risk", True, (guess.best,), language, None)
     if intent == "ask_kit" and guess.best and not is_kit_question(text):
         return Decision("ask_risk", True, (guess.best,), language, None)
+    if intent == "ask_risk" and not (keys or known) and is_kit_question(text):
+        # "wat moet er in mijn tas zitten om snel weg te kunnen": supplies, no risk named.
+        return Decision("ask_kit", True, (), language, None)
     if intent in OVERRIDABLE or unsure:
         # Unsure DIET: the decision must be marked as a change, or FallbackClassifier drops it.
         changed = intent != "ask_risk" or unsure

@@ -85,6 +85,14 @@ ACUTE = [
     "ut hoes brent",
     "t wotter kump binne",
     "ik ruik brandlucht in de gang",
+    # A guard word right after the danger ("als ik hem roep") does not switch it off.
+    "mijn moeder reageert niet als ik haar roep",
+    # A cloud and people coughing in different sentence parts.
+    "er drijft een bruine wolk over het dorp, de kinderen op het schoolplein hoesten allemaal",
+    # Not over yet.
+    "het vuur is nog niet geblust en komt naar ons huis",
+    "het gebouw aan de overkant van de straat staat helemaal in brand",
+    "hij steekt met een mes iedereen neer",
 ]
 
 NOT_ACUTE = [
@@ -95,6 +103,10 @@ NOT_ACUTE = [
     # A smell of burning outdoors is a question about the risk, not a fire at home.
     "het ruikt in de hele wijk naar verbrand plastic",
     "het stinkt buiten naar rook, wat is er aan de hand",
+    # The danger is over, a cloud without anyone ill, stranded (not trapped).
+    "de brandweer heeft het vuur in de duinen geblust, mogen we weer naar het strand",
+    "er hangt een grote zwarte rookwolk boven het industrieterrein",
+    "the trains are cancelled and we are stuck in a hotel in amsterdam",
     "wat moet ik doen als er vlammen uit het stopcontact komen",
     "hoe voorkom ik dat er vlammen uit mijn wasdroger komen",
     "ik zie vlammen in de verte bij de heide, 5 km van ons huis",
