@@ -6,6 +6,9 @@ transaction. A text that fails validation is never stored.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from bot.redactie import audit, catalog
 from bot.redactie.accounts import User
 from bot.redactie.db import Database
@@ -78,3 +81,49 @@ def reset(db: Database, store: SqliteTemplateStore, user: User, name: str, regio
         version = store.save(name, region, None, user.username, "", conn=conn)
         audit.record(conn, user.username, "template_reset", target(name, region), f"v{version.id}")
     return version
+
+
+# --- vier ogen for national texts: a draft that a second national editor publishes ----------
+
+DRAFT_PREFIX = "concept:"
+
+
+@dataclass(frozen=True)
+class WordsDraft:
+    words: str
+    author: str
+    created_at: float
+
+
+def words_draft(store: SqliteTemplateStore, name: str) -> WordsDraft | None:
+    """The national draft of a text that waits for a second person, or None."""
+    latest = store.latest(DRAFT_PREFIX + name, None)
+    if latest is None or latest.source is None:
+        return None
+    try:
+        words = json.loads(latest.source).get("words")
+    except ValueError:
+        return None
+    return WordsDraft(str(words), latest.author, latest.created_at) if isinstance(words, str) else None
+
+
+def save_words_draft(db: Database, store: SqliteTemplateStore, user: User, name: str, words: str) -> Version:
+    check_access(user, name, None)
+    with db.write() as conn:
+        version = store.save(DRAFT_PREFIX + name, None, json.dumps({"words": words}), user.username, conn=conn)
+        audit.record(conn, user.username, "template_draft", target(name, None), f"v{version.id} vier ogen")
+    return version
+
+
+def check_four_eyes(store: SqliteTemplateStore, user: User, name: str, region: str | None) -> None:
+    """A national text that waits for vier ogen cannot be published by its own author."""
+    if region is not None:
+        return
+    pending = words_draft(store, name)
+    if pending is not None and pending.author == user.username:
+        raise EditorError("four_eyes")
+
+
+def clear_words_draft(db: Database, store: SqliteTemplateStore, user: User, name: str) -> None:
+    if words_draft(store, name) is not None:
+        store.save(DRAFT_PREFIX + name, None, None, user.username)

@@ -167,16 +167,21 @@ async def login(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password") or "")
     ip = _client_ip(request)
     known = accounts.user_exists(state.db, username)
-    actor = username if known else "?"
-    if auth.login_blocked(state.db, username, ip):
-        audit.log(state.db, actor, "login_blocked", f"ip:{ip}")
-        return _login_page(429, "rate_limited", username)
+    # Decided and counted before the password is checked (bot/redactie/auth.py), so the
+    # limit holds for many attempts at once; blocked attempts write no audit entry.
+    attempt = await _in_thread(auth.begin_attempt, state.db, username, ip, known)
+    if not attempt.allowed:
+        response = _login_page(429, "rate_limited", username)
+        response.headers["Retry-After"] = str(attempt.retry_after)
+        return response
     user = await _in_thread(accounts.authenticate, state.db, username, password)
     if user is None:
-        auth.record_failure(state.db, username, ip)
-        audit.log(state.db, actor, "login_failed", f"ip:{ip}")
+        if attempt.audit_failure:
+            audit.log(state.db, username, "login_failed", f"ip:{ip}")
+        if attempt.audit_block:
+            audit.log(state.db, username, "login_blocked", f"ip:{ip}")
         return _login_page(401, "bad_credentials", username)
-    auth.clear_failures(state.db, username)
+    auth.finish_attempt(state.db, username, ip, success=True)
     token, _session = auth.create_session(state.db, user)
     audit.log(state.db, user.username, "login", f"ip:{ip}")
     response = web.HTTPSeeOther("/redactie")
@@ -321,6 +326,9 @@ async def _words_page(
     national = catalog.layer(state.store, name, None)
     own = catalog.layer(state.store, name, region) if region else national
     national_words = await _in_thread(_words_of, renderer, national.source, region)
+    pending = editor.words_draft(state.store, name) if region is None else None
+    if text is None and pending is not None:
+        text = pending.words
     if text is None:
         text = await _in_thread(_words_of, renderer, own.source, region) if own.source else national_words
     problems = markup.check_words(text)
@@ -341,6 +349,8 @@ async def _words_page(
         "placeholders": PLACEHOLDERS,
         "note": "",
         "saved": None,
+        "pending": pending,
+        "concept": request.query.get("concept"),
     }
     context.update(extra)
     return page("words.html.j2", status=status, **context)
@@ -412,6 +422,14 @@ async def save(request: web.Request, session: auth.Session) -> web.StreamRespons
     if words is not None:
         if markup.check_words(words):
             return await _words_page(request, session, name, region, status=422, text=words, note=note, not_saved=True)
+        form = await request.post()
+        if region is None and form.get("vier_ogen") == "ja":
+            editor.save_words_draft(state.db, state.store, session.user, name, words)
+            raise web.HTTPSeeOther(_edit_url(name, region) + "&concept=1")
+        try:
+            editor.check_four_eyes(state.store, session.user, name, region)
+        except editor.EditorError:
+            return await _words_page(request, session, name, region, status=409, text=words, refused="four_eyes")
         template = markup.to_template(words, catalog.notice_first(name))
         result, version = await _in_thread(
             editor.save, state.db, state.store, session.user, name, region, template, note
@@ -420,6 +438,8 @@ async def save(request: web.Request, session: auth.Session) -> web.StreamRespons
             return await _words_page(
                 request, session, name, region, status=422, text=words, note=note, not_saved=True, result=result
             )
+        if region is None:
+            editor.clear_words_draft(state.db, state.store, session.user, name)
         raise web.HTTPSeeOther(_edit_url(name, region, saved=version.id))
     if not session.user.is_national:
         return error_page(403, "advanced_only", session)

@@ -240,3 +240,25 @@ async def test_national_editors_set_the_channels_per_region(make_client, db):
     regional, _ = await make_client("zeeland")
     assert (await regional.get("/redactie/kanalen")).status == 403
     assert (await regional.get("/redactie/kanalen/VR19")).status == 403
+
+
+async def test_four_eyes_for_a_national_plain_text(make_client, db):
+    author, token = await make_client("landelijk")
+    form = {"csrf_token": token, "regio": "NL", "source": "Dag! Tot de volgende keer."}
+    draft = await author.post(
+        "/redactie/tekst/utter_goodbye/opslaan", data={**form, "vier_ogen": "ja"}, allow_redirects=False
+    )
+    assert draft.status == 303
+    store = SqliteTemplateStore(db)
+    assert store.get_source("utter_goodbye", None) is None  # not live
+    again = await author.post("/redactie/tekst/utter_goodbye/opslaan", data=form)
+    assert again.status == 409
+    colleague, token2 = await make_client("collega")
+    page = await (await colleague.get("/redactie/tekst/utter_goodbye")).text()
+    assert "Goedkeuren en publiceren" in page and "Dag! Tot de volgende keer." in page
+    done = await colleague.post(
+        "/redactie/tekst/utter_goodbye/opslaan", data={**form, "csrf_token": token2}, allow_redirects=False
+    )
+    assert done.status == 303
+    assert "Dag! Tot de volgende keer." in store.get_source("utter_goodbye", None)
+    assert "Goedkeuren" not in await (await colleague.get("/redactie/tekst/utter_goodbye")).text()
