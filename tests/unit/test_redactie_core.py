@@ -125,15 +125,14 @@ def test_new_password_ends_sessions(db, zeeland):
     assert accounts.authenticate(db, "zeeland", "another long password") == zeeland
 
 
-def test_login_rate_limit_per_username_and_ip(db):
+def test_login_rate_limit_per_account_and_address_pair(db):
     now = time.time()
-    for _ in range(auth.MAX_FAILURES):
-        assert not auth.login_blocked(db, "zeeland", "10.0.0.1", now)
-        auth.record_failure(db, "zeeland", "10.0.0.1", now)
-    assert auth.login_blocked(db, "zeeland", "10.0.0.9", now)  # same user, other IP
-    assert auth.login_blocked(db, "other", "10.0.0.1", now)  # same IP, other user
-    assert not auth.login_blocked(db, "other", "10.0.0.9", now)
-    assert not auth.login_blocked(db, "zeeland", "10.0.0.9", now + auth.FAILURE_WINDOW + 1)
+    for _ in range(auth.FREE_TRIES):
+        assert auth.begin_attempt(db, "zeeland", "10.0.0.1", True, now).allowed
+    assert not auth.begin_attempt(db, "zeeland", "10.0.0.1", True, now).allowed  # this pair waits
+    assert auth.begin_attempt(db, "zeeland", "10.0.0.9", True, now).allowed  # same account, other address
+    assert auth.begin_attempt(db, "other", "10.0.0.1", False, now).allowed  # same address, other account
+    assert auth.begin_attempt(db, "zeeland", "10.0.0.1", True, now + auth.BASE_DELAY + 0.1).allowed
 
 
 def test_tokens_match():

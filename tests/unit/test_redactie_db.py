@@ -177,20 +177,18 @@ def test_sessions_and_failed_logins_are_deleted_when_expired(db: Database) -> No
     zeeland = accounts.add_user(db, "zeeland", PASSWORD, "regional", "VR19")
     long_ago = time.time() - auth.SESSION_TTL - 60
     auth.create_session(db, zeeland, now=long_ago)
-    auth.record_failure(db, "zeeland", "10.0.0.1", now=time.time() - auth.FAILURE_WINDOW - 60)
+    auth.begin_attempt(db, "zeeland", "10.0.0.1", True, now=time.time() - auth.FAILURE_WINDOW - 60)
     assert db.scalar("SELECT COUNT(*) FROM sessions") == 1
     assert db.scalar("SELECT COUNT(*) FROM login_failures") == 1
     auth.create_session(db, zeeland)
     assert db.scalar("SELECT COUNT(*) FROM sessions") == 1  # only the new one
     assert db.scalar("SELECT COUNT(*) FROM login_failures") == 0
-    auth.record_failure(db, "zeeland", "10.0.0.1")
-    assert not auth.login_blocked(db, "zeeland", "10.0.0.1")
-    for _ in range(auth.MAX_FAILURES - 1):
-        auth.record_failure(db, "zeeland", "10.0.0.1")
-    assert auth.login_blocked(db, "zeeland", "10.0.0.2")  # by username
-    assert auth.login_blocked(db, "someone", "10.0.0.1")  # by address
-    auth.clear_failures(db, "zeeland")
-    assert not auth.login_blocked(db, "zeeland", "10.0.0.2")
+    for _ in range(auth.FREE_TRIES):
+        assert auth.begin_attempt(db, "zeeland", "10.0.0.1", True).allowed
+    assert not auth.begin_attempt(db, "zeeland", "10.0.0.1", True).allowed  # this pair waits
+    assert auth.begin_attempt(db, "zeeland", "10.0.0.2", True).allowed  # the editor's own address
+    auth.finish_attempt(db, "zeeland", "10.0.0.1", success=True)
+    assert auth.begin_attempt(db, "zeeland", "10.0.0.1", True).allowed
 
 
 def test_change_reaches_another_connection(db: Database, templates: None) -> None:
