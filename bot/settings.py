@@ -78,6 +78,11 @@ class Settings:
     database_url: str = ""
     # --- all servers ---------------------------------------------------------------
     log_level: str = "WARNING"
+    # Every text render runs in a worker process (bot/texts/safe_render.py): seconds per
+    # render, workers per server, and the memory a worker may add after start-up.
+    render_budget_s: float = 0.3
+    render_workers: int = 2
+    render_memory_mb: int = 256
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +121,9 @@ class Settings:
             db_path=Path(env("NOODWIJZER_DB") or DEFAULT_DB),
             database_url=env("NW_DATABASE_URL", ""),
             log_level=env("NW_LOG_LEVEL", cls.log_level),
+            render_budget_s=float(env("NW_RENDER_BUDGET", cls.render_budget_s)),
+            render_workers=int(env("NW_RENDER_WORKERS", cls.render_workers)),
+            render_memory_mb=int(env("NW_RENDER_MEMORY_MB", cls.render_memory_mb)),
         ).with_service_urls(environ)
 
     def with_service_urls(self, environ: Mapping[str, str] | None = None) -> Settings:

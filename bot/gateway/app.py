@@ -32,6 +32,7 @@ from bot.redactie.advice import open_advice
 from bot.redactie.notices import active_notice
 from bot.redactie.store import open_default_store
 from bot.settings import Settings
+from bot.texts import safe_render
 from bot.texts.render import Renderer
 from bot.texts.replies import Replies
 
@@ -85,6 +86,7 @@ def main() -> None:
     logging.basicConfig(level=settings.log_level)
     access_log = logging.getLogger("aiohttp.access") if settings.access_log else None
     fastloop.install()
+    safe_render.configure(settings.render_budget_s, settings.render_workers, settings.render_memory_mb)
     app = create_app(settings)
     memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/ops/memory.py)
     web.run_app(app, host=settings.host, port=settings.port, access_log=access_log, print=None)

@@ -19,6 +19,7 @@ from bot.redactie.advice import open_advice
 from bot.redactie.notices import active_notice
 from bot.redactie.store import open_default_store
 from bot.settings import Settings
+from bot.texts import safe_render
 from bot.texts.context import region_from_tracker
 from bot.texts.render import Renderer
 from bot.texts.replies import Replies
@@ -73,6 +74,7 @@ def main() -> None:
     logging.basicConfig(level=settings.log_level)
     port = settings.nlg_port
     fastloop.install()
+    safe_render.configure(settings.render_budget_s, settings.render_workers, settings.render_memory_mb)
     app = create_app()
     memory.freeze_startup_objects()  # no long pauses to walk start-up objects (bot/ops/memory.py)
     web.run_app(app, host=settings.nlg_host, port=port, access_log=None, print=None)

@@ -256,8 +256,9 @@ _shared_limits = RenderLimits()
 _shared_lock = threading.Lock()
 
 
-def configure(limits: RenderLimits) -> None:
+def configure(time_budget: float, workers: int, memory_mb: int) -> None:
     """Set the limits of the process-wide pool (servers call this at start-up, before any render)."""
+    limits = RenderLimits(time_budget=time_budget, workers=max(1, workers), memory_mb=memory_mb)
     global _shared_limits
     with _shared_lock:
         _shared_limits = limits
