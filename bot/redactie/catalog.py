@@ -129,3 +129,42 @@ def grouped(found: list[Entry]) -> list[tuple[str, list[Entry]]]:
     order = list(names()["onderwerpen"])
     topics = sorted({e.topic for e in found}, key=lambda t: (order.index(t) if t in order else len(order), t))
     return [(topic, [e for e in found if e.topic == topic]) for topic in topics]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line in the list: a text, or one risk with its parts (voor, tijdens, na, titel en bronnen)."""
+
+    label: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def search(self) -> str:
+        return " ".join(f"{e.title} {e.topic}" for e in self.entries).lower()
+
+
+def rows(found: list[Entry]) -> list[tuple[str, list[Row]]]:
+    """grouped(), with the parts of one risk on one line."""
+    result: list[tuple[str, list[Row]]] = []
+    for topic, items in grouped(found):
+        lines: list[Row] = []
+        for entry in items:
+            if (
+                entry.kind == ADVICE
+                and lines
+                and lines[-1].entries[0].kind == ADVICE
+                and lines[-1].entries[0].name == entry.name
+            ):
+                lines[-1] = Row(lines[-1].label, (*lines[-1].entries, entry))
+            elif entry.kind == ADVICE:
+                risk = risks.get_risk(entry.name)
+                lines.append(Row(risk["title"] if risk else entry.name, (entry,)))
+            else:
+                lines.append(Row(entry.title, (entry,)))
+        result.append((topic, lines))
+    return result
+
+
+def part_label(entry: Entry) -> str:
+    """What an advice link shows next to the risk's name: "voor", "tijdens", "na", "titel en bronnen"."""
+    return entry.url.rsplit("/", 1)[-1].replace("algemeen", "titel en bronnen")

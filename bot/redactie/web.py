@@ -82,6 +82,7 @@ def _region_name(code: str | None) -> str | None:
 
 
 _pages.globals["region_name"] = _region_name
+_pages.globals["part_label"] = catalog.part_label
 
 
 def page(page_file: str, status: int = 200, **context: Any) -> web.Response:
@@ -228,9 +229,10 @@ async def index(request: web.Request, session: auth.Session) -> web.StreamRespon
     query = request.query.get("zoek", "").strip()[:80]
     found = catalog.entries(advanced=user.is_national)
     shown = [e for e in found if e.matches(query)] if query else found
-    return page(
-        "index.html.j2", session=session, groups=catalog.grouped(shown), query=query, total=len(found), count=len(shown)
-    )
+    groups = catalog.rows(shown)
+    count = sum(len(lines) for _topic, lines in groups)
+    total = sum(len(lines) for _topic, lines in catalog.rows(found))
+    return page("index.html.j2", session=session, groups=groups, query=query, total=total, count=count)
 
 
 def _edit_context(

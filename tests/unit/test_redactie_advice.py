@@ -245,3 +245,13 @@ def test_a_notice_on_a_schedule_starts_and_ends_by_itself(store):
     assert notices.cached_current(db, "VR19", now=now + 7201) is None
     with pytest.raises(notices.NoticeError, match="notice_start_after_end"):
         notices.publish(db, zeeland, "VR19", "Fout", "x", "https://a.nl", now + 60, starts_at=now + 120)
+
+
+def test_the_list_shows_one_line_per_risk():
+    from bot.redactie import catalog
+
+    topics = dict(catalog.rows(catalog.entries(advanced=False)))
+    storm_row = next(r for r in topics["Advies per risico"] if r.label == "Storm")
+    assert [catalog.part_label(e) for e in storm_row.entries] == ["voor", "tijdens", "na", "titel en bronnen"]
+    assert len(topics["Advies per risico"]) == 16
+    assert "advies bij storm: tijdens" in storm_row.search

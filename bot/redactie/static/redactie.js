@@ -50,7 +50,7 @@
     Array.prototype.forEach.call(document.querySelectorAll("section.topic"), function (section) {
       section.hidden = !section.querySelector("li[data-zoek]:not([hidden])");
     });
-    if (status) { status.textContent = words.length ? shown + " van de " + items.length + " teksten gevonden." : ""; }
+    if (status) { status.textContent = words.length ? shown + " van de " + items.length + " gevonden." : ""; }
   }
   input.addEventListener("input", filter);
 })();
