@@ -262,3 +262,32 @@ async def test_four_eyes_for_a_national_plain_text(make_client, db):
     assert done.status == 303
     assert "Dag! Tot de volgende keer." in store.get_source("utter_goodbye", None)
     assert "Goedkeuren" not in await (await colleague.get("/redactie/tekst/utter_goodbye")).text()
+
+
+async def test_a_notice_can_be_planned_in_the_form(make_client, db):
+    import time
+
+    from bot.redactie import notices
+    from bot.redactie.web import _local_input
+
+    client, token = await make_client("zeeland")
+    now = time.time()
+    form = {
+        "csrf_token": token,
+        "regio": "VR19",
+        "title": "Storm morgen",
+        "text": "Zet losse spullen vast.",
+        "url": "https://www.zeelandveilig.nl",
+        "starts": _local_input(now + 2 * 3600),
+        "expires": _local_input(now + 5 * 3600),
+    }
+    done = await client.post("/redactie/meldingen", data=form, allow_redirects=False)
+    assert done.status == 303
+    assert (await (await client.get("/api/v1/notice", params={"region": "VR19"})).json())["notice"] is None
+    page = await (await client.get("/redactie/meldingen")).text()
+    assert "Gepland: zichtbaar vanaf" in page and "Planning stoppen" in page
+    assert notices.current(db, "VR19", now=now + 2 * 3600 + 60).title == "Storm morgen"
+    wrong = await client.post(
+        "/redactie/meldingen", data={**form, "starts": _local_input(now + 6 * 3600)}, allow_redirects=False
+    )
+    assert wrong.status == 422 and "beginnen vóór de eindtijd" in await wrong.text()
