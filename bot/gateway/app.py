@@ -14,6 +14,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 from bot.gateway import (
     chat,
+    client_address,
     cors,
     health,
     limits,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, replies: Replies | None = None)
         store = open_default_store()
         replies = Replies(Renderer(store=store), notice_lookup=active_notice, advice=open_advice(store))
     app["replies"] = replies
+    app[redactie_web.CLIENT_ADDRESS] = client_address.request_key  # failed logins count per client address
 
     async def client_session(app: web.Application) -> AsyncIterator[None]:
         # Rasa's API needs the token for /status (the health check); the other inner

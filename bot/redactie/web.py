@@ -60,6 +60,8 @@ class Redactie:
 
 
 REDACTIE = web.AppKey("redactie", Redactie)
+ClientAddress = Callable[[web.Request], str]
+CLIENT_ADDRESS: web.AppKey[ClientAddress] = web.AppKey("client_address")
 
 
 def _format_time(epoch: float | None) -> str:
@@ -134,7 +136,11 @@ def _set_cookie(response: web.StreamResponse, name: str, value: str, max_age: in
 
 
 def _client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address as the gateway sees it behind its trusted proxies (the gateway
+    hands its rule in as CLIENT_ADDRESS); a proxy's own address would put every editor
+    behind it under one failed-login cap."""
+    find = request.app.get(CLIENT_ADDRESS)
+    return find(request) if find is not None else request.remote or "unknown"
 
 
 async def _in_thread(func: Callable[..., _T], *args: Any) -> _T:

@@ -125,6 +125,35 @@ def test_anonymous_failures_write_no_audit_entries_and_hit_the_address_cap(db: D
     assert editor_here == 429  # this address is capped; the editor's own address is not (next test)
 
 
+async def stranger_then_editor() -> tuple[list[int], int]:
+    client = await gateway_client()
+    try:
+        token = await login_form_token(client)
+        statuses = []
+        for i in range(30):
+            data = {"csrf_token": token, "username": "zeeland", "password": f"gok-{i}"}
+            response = await client.post(
+                "/redactie/login", allow_redirects=False, data=data, headers={"X-Forwarded-For": STRANGER}
+            )
+            statuses.append(response.status)
+            token = token_in(await response.text())
+        data = {"csrf_token": token, "username": "zeeland", "password": PASSWORD}
+        response = await client.post(
+            "/redactie/login", allow_redirects=False, data=data, headers={"X-Forwarded-For": EDITOR_ADDRESS}
+        )
+        return statuses, response.status
+    finally:
+        await client.close()
+
+
+def test_behind_the_proxy_a_stranger_cannot_keep_the_editor_out(db: Database, monkeypatch) -> None:
+    """Both come through the region's reverse proxy (trusted): each counts by their own address."""
+    monkeypatch.setenv("NW_TRUSTED_PROXIES", "127.0.0.1")
+    statuses, editor = asyncio.run(stranger_then_editor())
+    assert statuses[: auth.FREE_TRIES] == [401] * auth.FREE_TRIES and set(statuses[auth.FREE_TRIES :]) == {429}
+    assert editor == 303
+
+
 # --- the policy, with addresses spelled out ------------------------------------------------------
 
 
