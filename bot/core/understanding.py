@@ -430,10 +430,10 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         # trouble in a risk situation, whatever DIET says (recall first).
         return Decision("emergency", intent != "emergency", keys[:1], language, None)
     words = set(tokens(text))
-    if question and intent != "ask_emergency_numbers" and about_numbers(text, words):
+    if question and about_numbers(text, words):
         # "mag ik 112 bellen voor een boom op het fietspad?", "stel dat het netwerk plat ligt
         # en ik moet 112 bellen": no danger (checked above), a question about whom to call.
-        return Decision("ask_emergency_numbers", True, (), language, None)
+        return Decision("ask_emergency_numbers", intent != "ask_emergency_numbers" or unsure, (), language, None)
     if intent == "emergency":
         describes_risk = bool(keys or known)
         if describes_risk and (question or not distress):
@@ -443,7 +443,12 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
             # ik de was buiten hangen"); the safety net saw none and nobody is in trouble.
             return Decision("ask_risk", True, (), language, None)
         return Decision(intent, False, (), language, None)
-    if "112" in words and (unsure or intent in ABOUT_112_FROM) and intent != "ask_emergency_numbers":
+    budget_112 = intent == "inform_budget" and not words & {
+        "euro",
+        "eur",
+        "budget",
+    }  # "112 doet t niet", not "112 euro"
+    if "112" in words and (unsure or intent in ABOUT_112_FROM or budget_112) and intent != "ask_emergency_numbers":
         # "wat als 112 niet werkt", "hoe werkt 112 eigenlijk": no danger here (checked above),
         # so a message about 112 itself gets the numbers answer (when 112, what else).
         return Decision("ask_emergency_numbers", True, (), language, None)

@@ -156,10 +156,20 @@ def test_far_away_fire_is_not_acute_but_a_house_two_doors_down_is():
         # DIET's unconfirmed emergency in a question without a risk cue or anyone in trouble
         ("gaat het morgen regenen in utrecht, moet ik een jas mee?", "emergency", "ask_risk"),
         ("kom snel, het gaat helemaal mis hier", "emergency", "emergency"),
+        # supplies without a risk named: the kit conversation
+        ("wat moet er in een tas zitten als we snel weg moeten", "ask_risk", "ask_kit"),
     ],
 )
 def test_decide_rules(text, intent, expected):
     assert understanding.decide(text, intent).intent == expected
+
+
+def test_a_risk_word_in_another_sense_does_not_override_out_of_scope():
+    decide = understanding.decide
+    assert decide("mijn pc is traag, zit er een virus op?", "out_of_scope", (), 0.99).intent == "out_of_scope"
+    # ... but a real situation does
+    assert decide("windkracht 10 verwacht, tips?", "out_of_scope", (), 0.7).intent == "ask_risk"
+    assert decide("rook boven de heide, moeten we weg?", "out_of_scope", (), 0.99).intent == "ask_risk"
 
 
 def test_an_unsure_diet_that_agrees_is_still_marked_as_decided():
@@ -193,7 +203,13 @@ def test_blind_heldout_sets_are_not_in_the_training_data():
     root = Path(__file__).resolve().parents[2]
     annotation = re.compile(r"\[([^\]]+)\](?:\([^)]+\)|\{[^}]*\})")
     train = set()
-    issue14 = ("situations.yml", "emergency_numbers.yml", "english.yml", "kit_own_words.yml")
+    issue14 = (
+        "situations.yml",
+        "emergency_numbers.yml",
+        "english.yml",
+        "kit_own_words.yml",
+        "out_of_scope_own_words.yml",
+    )
     for path in (root / "data" / "nlu" / name for name in issue14):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             for line in str(block.get("examples") or "").splitlines():
