@@ -65,7 +65,8 @@ class _Compiled:
     # (phrases, kinds): "ver weg", "km" switch off a fire seen from afar; "bos", "wijk" a smell of burning outside.
     quiet: tuple[tuple[tuple[re.Pattern[str], ...], frozenset[str]], ...] = ()
     neutral: tuple[re.Pattern[str], ...] = ()  # "alleen sos" on a phone's screen: not a call for help
-    over: tuple[re.Pattern[str], ...] = ()  # "geblust", "onder controle": the danger is over
+    over: tuple[re.Pattern[str], ...] = ()  # "geblust", "onder controle": the fire is over
+    over_kinds: frozenset[str] = frozenset()
 
 
 def _basic_normalise(text: str) -> str:
@@ -82,13 +83,16 @@ def _token_regex(token: str, groups: dict[str, list[str]]) -> tuple[str, bool]:
     optional = token.endswith("?")
     if optional:
         token = token[:-1]
-    if token.startswith("{") and token.endswith("}"):
-        name = token[1:-1]
-        if name not in groups:
-            raise ValueError(f"danger_phrases: unknown group {{{name}}}")
-        alternatives = [_basic_normalise(word) for word in groups[name]]
-    else:
-        alternatives = token.split("|")
+    alternatives = []
+    # "{home}|dak|raam": a group may also be one of the alternatives.
+    for alt in token.split("|"):
+        if alt.startswith("{") and alt.endswith("}"):
+            name = alt[1:-1]
+            if name not in groups:
+                raise ValueError(f"danger_phrases: unknown group {{{name}}}")
+            alternatives += [_basic_normalise(word) for word in groups[name]]
+        else:
+            alternatives.append(alt)
     parts = []
     for alt in alternatives:
         if alt.endswith("*"):
@@ -115,10 +119,10 @@ def _compile_phrase(phrase: str, groups: dict[str, list[str]]) -> re.Pattern[str
 def _literal_words(phrase: str, groups: dict[str, list[str]]) -> Iterable[str]:
     for token in phrase.split():
         token = token.rstrip("?")
-        if token == "..." or token.startswith("{"):
+        if token == "...":
             continue
         for alt in token.split("|"):
-            if not alt.endswith("*"):
+            if not alt.endswith("*") and not alt.startswith("{"):
                 yield alt
 
 
@@ -165,7 +169,8 @@ def _compiled() -> _Compiled:
             if block
         ),
         neutral=compile_all(data.get("neutral", [])),
-        over=compile_all(data.get("over", [])),
+        over=compile_all((data.get("over") or {}).get("phrases", [])),
+        over_kinds=frozenset((data.get("over") or {}).get("kinds", [])),
     )
 
 
@@ -261,9 +266,9 @@ def find_danger(text: str) -> Danger | None:
     whole = " " + " ".join(s.strip() for s in segments) + " "
     urgent = _first_start(compiled.urgency, whole) is not None
     any_guard = _first_start(compiled.guards, whole) is not None
-    if not urgent and _is_over(compiled.over, whole):
-        return None
     quiet_kinds: set[str] = set()
+    if not urgent and _is_over(compiled.over, whole):
+        quiet_kinds |= compiled.over_kinds
     if not urgent:
         for phrases, kinds in compiled.quiet:
             if _first_start(phrases, whole) is not None:

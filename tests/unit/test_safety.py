@@ -91,6 +91,7 @@ ACUTE = [
     "er drijft een bruine wolk over het dorp, de kinderen op het schoolplein hoesten allemaal",
     # Not over yet.
     "het vuur is nog niet geblust en komt naar ons huis",
+    "de brand is geblust maar mijn vader ademt niet meer",
     "het gebouw aan de overkant van de straat staat helemaal in brand",
     "hij steekt met een mes iedereen neer",
 ]
