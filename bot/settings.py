@@ -58,6 +58,8 @@ class Settings:
     live_trackers: int = 1000
     # Extra embedding origins per region, "VR17=https://example.nl,..." (docs/embed.md).
     extra_origins: str = ""
+    # Tests only: the Redactie's "Instellingen" also accept http://127.0.0.1:port sites (issue 20).
+    loopback_origins: bool = False
     # The gateway's public address for the embed snippet; empty = the request's host.
     public_url: str = ""
     access_log: bool = False  # off: query strings can hold a resident's gemeente
@@ -111,6 +113,7 @@ class Settings:
             conversation_ttl_s=float(env("NW_TRACKER_TTL", cls.conversation_ttl_s)),
             live_trackers=int(env("NW_LIVE_TRACKERS", cls.live_trackers)),
             extra_origins=env("NOODWIJZER_EXTRA_ORIGINS", ""),
+            loopback_origins=env("NOODWIJZER_TEST_LOOPBACK_ORIGINS") == "1",
             public_url=env("NOODWIJZER_PUBLIC_URL", "").rstrip("/"),
             access_log=env("NW_ACCESS_LOG") == "1",
             rasa_replicas=int(env("NW_RASA_REPLICAS", cls.rasa_replicas)),
