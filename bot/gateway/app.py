@@ -28,6 +28,7 @@ from bot.gateway import (
 )
 from bot.gateway.errors import error_middleware
 from bot.ops import fastloop, memory
+from bot.redactie import inzicht as redactie_inzicht
 from bot.redactie import web as redactie_web
 from bot.redactie.advice import open_advice
 from bot.redactie.notices import active_notice
@@ -51,6 +52,7 @@ ROUTES = (
     widget,
     openapi,
     redactie_web,
+    redactie_inzicht,  # after redactie_web: it uses the Redactie's database
 )
 
 

@@ -23,6 +23,7 @@ from bot.gateway.idempotency import IdempotencyCache, KeyConflict, valid_key
 from bot.gateway.limits import MemoryLimiter, rate_limited
 from bot.gateway.routing import ReplicaRouter, ReplicaSlots
 from bot.gateway.safety_net import emergency_first, starts_with_112
+from bot.redactie import inzicht
 from bot.texts.render import Rendered, split_bubbles
 from bot.texts.replies import Replies
 from bot.texts.safe_render import off_loop
@@ -191,6 +192,7 @@ async def answer(
     if found is not None and not starts_with_112(messages):
         # The same 112 answer the emergency action gives, with the kind of danger (English for English).
         messages = as_messages(await off_loop(emergency_first, replies, found, message, region)) + messages
+        inzicht.count(app, region, [("noodgeval", "")])  # the NLG counts the 112 answers Rasa gave
     if not messages:
         messages = [{"text": replies.safe_default}]
     return messages

@@ -30,6 +30,7 @@ from bot.core import kit
 from bot.core.knowledge import TEMPLATES_DIR
 from bot.gateway.errors import BadInput, json_error, read_json
 from bot.gateway.widget import STATIC_DIR
+from bot.redactie import inzicht
 from bot.texts.jinja import html_environment
 from bot.texts.replies import Replies
 from bot.texts.safe_render import off_loop, shared_pool
@@ -174,6 +175,7 @@ async def handle_checklist_plan(request: web.Request) -> web.Response:
     except ChecklistUnavailable as exc:
         logger.error("checklist plan not rendered: %s", exc)
         return json_error(503, "de lijst kan nu niet gemaakt worden, probeer het zo opnieuw")
+    inzicht.count(request.app, plan_request.region, [("checklist", "")])  # Inzicht: counted, not recorded
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers=CHECKLIST_HEADERS)
 
 

@@ -10,12 +10,15 @@ cannot hold up the other conversations.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 
 from bot.ops import fastloop, memory
 from bot.redactie.advice import open_advice
+from bot.redactie.db import default_db
+from bot.redactie.inzicht_counts import Tally
 from bot.redactie.notices import active_notice
 from bot.redactie.store import open_default_store
 from bot.settings import Settings
@@ -48,6 +51,7 @@ async def handle_nlg(request: web.Request) -> web.Response:
     if not isinstance(arguments, dict) or not isinstance(tracker, dict) or not isinstance(name, str):
         return web.json_response({"error": "bad request"}, status=400)
     region = region_from_tracker(tracker)
+    request.app[TALLY].count_reply(region, name, arguments)  # Inzicht: a count in memory, nothing else kept
     rendered = await off_loop(replies.render, name, slots=tracker_slots(tracker), region=region, arguments=arguments)
     return web.json_response(rendered.as_nlg())
 
@@ -61,9 +65,20 @@ async def handle_health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(replies: Replies | None = None) -> web.Application:
+TALLY = web.AppKey("inzicht_tally", Tally)
+
+
+def create_app(replies: Replies | None = None, tally: Tally | None = None) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app["replies"] = replies or build_replies()
+    app[TALLY] = tally or Tally(default_db())
+
+    async def run_tally(app: web.Application) -> AsyncIterator[None]:
+        app[TALLY].start()
+        yield
+        app[TALLY].stop()  # the last counts are written before the process ends
+
+    app.cleanup_ctx.append(run_tally)
     app.router.add_post("/nlg", handle_nlg)
     app.router.add_get("/health", handle_health)
     return app
