@@ -19,9 +19,9 @@ from bot.redactie.store import SqliteTemplateStore
 MESSAGES = {
     # Operator-facing CLI messages (English, like the code): staff use the web pages.
     "bad_username": "username: 2-40 characters a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
-    "bad_role": "role must be national or regional",
+    "bad_role": "role must be " + ", ".join(accounts.ROLES),
     "bad_region": "a regional account needs --region VR01..VR25",
-    "national_has_no_region": "a national account has no --region",
+    "national_has_no_region": "a national or geavanceerd account has no --region",
     "password_too_short": f"password must be at least {accounts.MIN_PASSWORD} characters",
     "password_too_long": "password is too long",
     "user_exists": "that username already exists",
@@ -46,13 +46,13 @@ def _db(args: argparse.Namespace) -> Database:
 def cmd_users_add(args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin)
     user = accounts.add_user(_db(args), args.username, password, args.role, args.region)
-    print(f"added {user.username} ({user.role}{' ' + user.region if user.region else ''})")
+    print(f"added {user.username} ({user.label}{' ' + user.region if user.region else ''})")
     return 0
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     for user, active in accounts.list_users(_db(args)):
-        print(f"{user.username}\t{user.role}\t{user.region or '-'}\t{'active' if active else 'disabled'}")
+        print(f"{user.username}\t{user.label}\t{user.region or '-'}\t{'active' if active else 'disabled'}")
     return 0
 
 
@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     users = groups.add_parser("users", help="Redactie accounts").add_subparsers(dest="command", required=True)
     add = users.add_parser("add", help="create an account")
     add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=accounts.ROLES)
+    add.add_argument(
+        "--role", required=True, choices=accounts.ROLES, help="geavanceerd: national, and may edit templates with logic"
+    )
     add.add_argument("--region", help="VR01..VR25, for a regional editor")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     add.set_defaults(func=cmd_users_add)

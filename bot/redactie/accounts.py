@@ -1,7 +1,10 @@
 """Editor accounts and roles. Passwords are stored only as argon2 hashes.
 
 national: edits the national templates and may publish a notice for any region.
+beheerder: manages the embed settings ("Instellingen") of its region, or of every region without one.
 regional: edits only the overrides and notices of its own region.
+geavanceerd: a national editor who may also edit the Jinja2 templates with logic
+  (stored as role national with the advanced flag; plain editors edit words only).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from bot.core.regions import is_region_code
 from bot.redactie import audit
 from bot.redactie.db import Database
 
-ROLES = ("national", "regional")
+ROLES = ("national", "regional", "geavanceerd", "beheerder")
+BEHEERDER = "beheerder"  # embed settings (issue 20): with --region that region, without every region
+ADVANCED_ROLE = "geavanceerd"  # a national account with the advanced flag, not a role value in the table
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 copes, but there is no reason to hash megabytes
@@ -44,18 +49,40 @@ class User:
     username: str
     role: str
     region: str | None
+    advanced: bool = False
 
     @property
     def is_national(self) -> bool:
         return self.role == "national"
 
+    @property
+    def can_edit_logic(self) -> bool:
+        """Templates with logic (Jinja2) are for national "geavanceerd" accounts only (issue 16)."""
+        return self.is_national and self.advanced
+
+    @property
+    def label(self) -> str:
+        return ADVANCED_ROLE if self.can_edit_logic else self.role
+
+    @property
+    def is_beheerder(self) -> bool:
+        return self.role == BEHEERDER
+
+    def can_manage_embed(self, region: str) -> bool:
+        """A beheerder manages the embed settings of its own region; one without a region, all."""
+        return self.is_beheerder and (self.region is None or self.region == region)
+
     def can_edit_templates(self, region: str | None) -> bool:
         """National editors own the national layer; regional editors their own region only."""
+        if self.is_beheerder:
+            return False
         if self.is_national:
             return region is None
         return region is not None and region == self.region
 
     def can_publish_notice(self, region: str | None) -> bool:
+        if self.is_beheerder:
+            return False
         if self.is_national:
             return region is None or is_region_code(region)
         return region is not None and region == self.region
@@ -68,7 +95,9 @@ def _check(username: str, password: str | None, role: str, region: str | None) -
         raise AccountError("bad_role")
     if role == "regional" and not is_region_code(region or ""):
         raise AccountError("bad_region")
-    if role == "national" and region:
+    if role == BEHEERDER and region and not is_region_code(region):
+        raise AccountError("bad_region")
+    if role in ("national", ADVANCED_ROLE) and region:
         raise AccountError("national_has_no_region")
     if password is not None:
         check_password(password)
@@ -82,7 +111,9 @@ def check_password(password: str) -> None:
 
 
 def _user(row: Any) -> User:
-    return User(id=row["id"], username=row["username"], role=row["role"], region=row["region"])
+    return User(
+        id=row["id"], username=row["username"], role=row["role"], region=row["region"], advanced=bool(row["advanced"])
+    )
 
 
 def add_user(
@@ -91,6 +122,8 @@ def add_user(
     username = (username or "").strip().lower()
     region = region or None
     _check(username, password, role, region)
+    advanced = role == ADVANCED_ROLE
+    role = "national" if advanced else role
     password_hash = _hasher.hash(password)
     try:
         with db.write() as conn:
@@ -98,21 +131,24 @@ def add_user(
                 raise AccountError("user_exists")
             user_id: int = conn.execute(
                 text(
-                    "INSERT INTO users (username, password_hash, role, region, created_at) "
-                    "VALUES (:username, :password_hash, :role, :region, :created_at) RETURNING id"
+                    "INSERT INTO users (username, password_hash, role, region, advanced, created_at) "
+                    "VALUES (:username, :password_hash, :role, :region, :advanced, :created_at) RETURNING id"
                 ),
                 {
                     "username": username,
                     "password_hash": password_hash,
                     "role": role,
                     "region": region,
+                    "advanced": int(advanced),
                     "created_at": time.time(),
                 },
             ).scalar_one()
-            audit.record(conn, actor, "user_add", username, f"{role} {region or ''}".strip())
+            audit.record(
+                conn, actor, "user_add", username, f"{ADVANCED_ROLE if advanced else role} {region or ''}".strip()
+            )
     except exc.IntegrityError as error:  # the same name added at the same moment elsewhere
         raise AccountError("user_exists") from error
-    return User(id=user_id, username=username, role=role, region=region)
+    return User(id=user_id, username=username, role=role, region=region, advanced=advanced)
 
 
 def set_password(db: Database, username: str, password: str, actor: str = "cli") -> None:
@@ -149,7 +185,7 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     """The user if the password is right and the account active, else None."""
     username = (username or "").strip().lower()
     row = db.row(
-        "SELECT id, username, role, region, password_hash, active FROM users WHERE username = :username",
+        "SELECT id, username, role, region, advanced, password_hash, active FROM users WHERE username = :username",
         username=username,
     )
     stored = row["password_hash"] if row else _DUMMY_HASH
@@ -177,10 +213,10 @@ def user_exists(db: Database, username: str) -> bool:
 
 
 def get_user(db: Database, user_id: int) -> User | None:
-    row = db.row("SELECT id, username, role, region FROM users WHERE id = :id AND active = 1", id=user_id)
+    row = db.row("SELECT id, username, role, region, advanced FROM users WHERE id = :id AND active = 1", id=user_id)
     return _user(row) if row else None
 
 
 def list_users(db: Database) -> list[tuple[User, bool]]:
-    rows = db.rows("SELECT id, username, role, region, active FROM users ORDER BY username")
+    rows = db.rows("SELECT id, username, role, region, advanced, active FROM users ORDER BY username")
     return [(_user(row), bool(row["active"])) for row in rows]

@@ -31,6 +31,9 @@ def check_access(user: User, name: str, region: str | None) -> None:
         raise EditorError("unknown_template")
     if not user.can_edit_templates(region):
         raise PermissionError(f"{user.username} may not edit {target(name, region)}")
+    if catalog.text_kind(name) != catalog.WORDS and not user.can_edit_logic:
+        # Templates with logic: developers and national "geavanceerd" accounts only (issue 16).
+        raise PermissionError(f"{user.username} may not edit the logic of {target(name, region)}")
 
 
 def normalise(source: str) -> str:

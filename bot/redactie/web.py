@@ -233,7 +233,7 @@ def _region_overrides(state: Redactie, name: str, live: dict[tuple[str, str | No
 async def index(request: web.Request, session: auth.Session) -> web.StreamResponse:
     user = session.user
     query = request.query.get("zoek", "").strip()[:80]
-    found = catalog.entries(advanced=user.is_national)
+    found = catalog.entries(advanced=user.can_edit_logic)
     shown = [e for e in found if e.matches(query)] if query else found
     groups = catalog.rows(shown)
     count = sum(len(lines) for _topic, lines in groups)
@@ -274,7 +274,9 @@ def _check_template_access(session: auth.Session, name: str, region: str | None)
     except editor.EditorError:
         return error_page(404, "unknown_template", session)
     except PermissionError:
-        return error_page(403, "forbidden", session)
+        # Their own layer, but a template with logic: say why (issue 16).
+        code = "advanced_only" if session.user.can_edit_templates(region) else "forbidden"
+        return error_page(403, code, session)
     return None
 
 
@@ -284,15 +286,15 @@ def _target(request: web.Request, session: auth.Session, value: Any) -> tuple[st
     if region is False:
         return name, None, error_page(400, "bad_region", session)
     problem = _check_template_access(session, name, region)
-    if problem is None and not session.user.is_national and catalog.text_kind(name) != catalog.WORDS:
+    if problem is None and not session.user.can_edit_logic and catalog.text_kind(name) != catalog.WORDS:
         # Templates with logic are for developers and the national "geavanceerd" work only.
         problem = error_page(403, "advanced_only", session)
     return name, region, problem
 
 
 def _words_mode(session: auth.Session, name: str, advanced: Any) -> bool:
-    """Regional staff always edit words; national staff too, unless they ask for the template."""
-    if not session.user.is_national:
+    """Staff always edit words; a geavanceerd account too, unless it asks for the template."""
+    if not session.user.can_edit_logic:
         return True
     return catalog.text_kind(name) == catalog.WORDS and advanced != "1"
 
@@ -449,7 +451,7 @@ async def save(request: web.Request, session: auth.Session) -> web.StreamRespons
         if region is None:
             editor.clear_words_draft(state.db, state.store, session.user, name)
         raise web.HTTPSeeOther(_edit_url(name, region, saved=version.id))
-    if not session.user.is_national:
+    if not session.user.can_edit_logic:
         return error_page(403, "advanced_only", session)
     result, version = await _in_thread(editor.save, state.db, state.store, session.user, name, region, source, note)
     if version is None:
@@ -530,7 +532,7 @@ async def restore(request: web.Request, session: auth.Session) -> web.StreamResp
     problem = _check_template_access(session, old.name, old.region)
     if problem is not None:
         return problem
-    if not session.user.is_national and catalog.text_kind(old.name) != catalog.WORDS:
+    if not session.user.can_edit_logic and catalog.text_kind(old.name) != catalog.WORDS:
         return error_page(403, "advanced_only", session)
     result, version = await _in_thread(editor.restore, state.db, state.store, session.user, old.id)
     if version is None and _words_mode(session, old.name, None):

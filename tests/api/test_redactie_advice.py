@@ -26,6 +26,7 @@ def accounts_db(tmp_path_factory):
     accounts.add_user(database, "zeeland", PASSWORD, "regional", "VR19")
     accounts.add_user(database, "landelijk", PASSWORD, "national")
     accounts.add_user(database, "collega", PASSWORD, "national")
+    accounts.add_user(database, "ontwikkelaar", PASSWORD, "geavanceerd")
     database.checkpoint()
     return path
 
@@ -79,11 +80,14 @@ async def test_list_has_dutch_names_grouped_and_searchable(make_client):
     assert "Advies bij storm: tijdens" in html and "Noodpakket: vraag naar het budget" in html
     assert "Begroeting" in html
     assert ">utter_" not in html  # no code names for staff (only in the links' addresses)
-    assert "Advies: lijst met risico" not in html  # template-only texts: geavanceerd, national only
+    assert "Advies: lijst met risico" not in html  # template-only texts: national geavanceerd accounts only
     found = await (await client.get("/redactie", params={"zoek": "storm"})).text()
     assert "Advies bij storm: tijdens" in found and "Advies bij hitte" not in found
     national, _ = await make_client("landelijk")
-    assert "geavanceerd" in await (await national.get("/redactie")).text()
+    assert "Advies: lijst met risico" not in await (await national.get("/redactie")).text()
+    advanced, _ = await make_client("ontwikkelaar")
+    listing = await (await advanced.get("/redactie")).text()
+    assert "Advies: lijst met risico" in listing and '<span class="tag">geavanceerd</span>' in listing
 
 
 async def test_edit_preview_publish_diff_restore(make_client, db):
@@ -211,8 +215,10 @@ async def test_plain_texts_are_words_for_regional_staff(make_client, db):
     # Texts with logic stay with the national "geavanceerd" work.
     assert (await client.get("/redactie/tekst/utter_kit_plan")).status == 403
     national, _ = await make_client("landelijk")
-    advanced = await (await national.get("/redactie/tekst/utter_kit_plan")).text()
-    assert "{%" in advanced  # the template editor, for national staff only
+    assert (await national.get("/redactie/tekst/utter_kit_plan")).status == 403  # plain national: words only
+    developer, _ = await make_client("ontwikkelaar")
+    advanced = await (await developer.get("/redactie/tekst/utter_kit_plan")).text()
+    assert "{%" in advanced  # the template editor, for national geavanceerd accounts only
 
 
 async def test_national_editors_set_the_channels_per_region(make_client, db):

@@ -18,6 +18,7 @@ from bot.redactie.store import SqliteTemplateStore
 
 PASSWORD = "correct horse battery"
 ORIGINAL = "Hallo van het bestand.\n"
+LOGIC = "Bel 112 als er nu gevaar is.{% if region %} Of kijk op {{ region.website }}.{% endif %}\n"
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,7 @@ def accounts_db(tmp_path_factory):
     database = Database(path)
     accounts.add_user(database, "zeeland", PASSWORD, "regional", "VR19")
     accounts.add_user(database, "landelijk", PASSWORD, "national")
+    accounts.add_user(database, "ontwikkelaar", PASSWORD, "geavanceerd")
     database.checkpoint()
     return path
 
@@ -37,6 +39,7 @@ def db(tmp_path, monkeypatch, accounts_db):
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "utter_greet.j2").write_text(ORIGINAL, encoding="utf-8")
+    (templates / "utter_degraded.j2").write_text(LOGIC, encoding="utf-8")  # a template with logic
     monkeypatch.setattr(knowledge, "TEMPLATES_DIR", templates)
     shutil.copy(accounts_db, tmp_path / "web.sqlite3")
     return Database(tmp_path / "web.sqlite3")
@@ -184,6 +187,39 @@ async def test_regional_editor_cannot_restore_a_national_version(make_client, db
         "/redactie/tekst/utter_greet/herstel", data={"csrf_token": token, "version": version.id}
     )
     assert response.status == 403
+
+
+async def test_templates_with_logic_are_for_geavanceerd_accounts_only(make_client, db):
+    """Issue 16: regional and plain national editors see and edit words only; a template with
+    logic (Jinja2) is listed, shown and saved only for a national 'geavanceerd' account."""
+    changed = "Bel 112 als er gevaar is.{% if region %} Kijk ook op {{ region.website }}.{% endif %}"
+    for user, layer in (("landelijk", "NL"), ("zeeland", "VR19")):
+        client, token = await logged_in(make_client, user)
+        assert "Chatbot werkt even niet goed" not in await (await client.get("/redactie")).text()
+        assert (await client.get(f"/redactie/tekst/utter_degraded?regio={layer}")).status == 403
+        assert (await client.get(f"/redactie/tekst/utter_degraded/geschiedenis?regio={layer}")).status == 403
+        save = await client.post(
+            "/redactie/tekst/utter_degraded/opslaan", data={"csrf_token": token, "regio": layer, "source": changed}
+        )
+        assert save.status == 403, user
+        # Asking for the template of a words text still shows words.
+        words = await (await client.get(f"/redactie/tekst/utter_greet?regio={layer}&geavanceerd=1")).text()
+        assert "Hallo van het bestand." in words and "Geavanceerd: het sjabloon bewerken" not in words
+    assert SqliteTemplateStore(db).get_source("utter_degraded", None) is None
+
+    developer, token = await logged_in(make_client, "ontwikkelaar")
+    assert "Chatbot werkt even niet goed" in await (await developer.get("/redactie")).text()
+    page = await developer.get("/redactie/tekst/utter_degraded")
+    assert page.status == 200 and "{% if region %}" in await page.text()  # the template editor
+    saved = await developer.post(
+        "/redactie/tekst/utter_degraded/opslaan",
+        data={"csrf_token": token, "regio": "NL", "source": changed},
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    assert SqliteTemplateStore(db).get_source("utter_degraded", None) == changed
+    words = await (await developer.get("/redactie/tekst/utter_greet?geavanceerd=1")).text()
+    assert "Hallo van het bestand." in words and 'name="source"' in words
 
 
 async def test_unknown_template_and_bad_region(make_client):

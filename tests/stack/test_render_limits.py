@@ -1,6 +1,6 @@
 """Issue 16's trap, through the real stack: one saved text must not freeze the service.
 
-A national editor (the "geavanceerd" role: regional staff edit words, not
+A national "geavanceerd" editor (the only role that sees template code: staff edit words, not
 template code) saves a plan text that passes every check of the editor but
 loops for one budget only: three nested loops, each under the sandbox's range
 limit, a billion steps together. Before the render pool, one anonymous
@@ -47,7 +47,7 @@ def add_national_editor(stack) -> str:
     """With the real CLI, the way an administrator would."""
     username = "nl-" + uuid.uuid4().hex[:8]
     env = dict(os.environ, NOODWIJZER_DB=stack.extra_env["NOODWIJZER_DB"], PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "bot", "users", "add", "--username", username, "--role", "national"]
+    command = [sys.executable, "-m", "bot", "users", "add", "--username", username, "--role", "geavanceerd"]
     done = subprocess.run(
         [*command, "--password-stdin"],
         input=PASSWORD + "\n",

@@ -54,6 +54,11 @@ def landelijk(db):
     return accounts.add_user(db, "landelijk", PASSWORD, "national")
 
 
+@pytest.fixture
+def geavanceerd(db):
+    return accounts.add_user(db, "ontwikkelaar", PASSWORD, "geavanceerd")
+
+
 # --- accounts and sessions ------------------------------------------------------------
 
 
@@ -82,6 +87,7 @@ def test_authenticate(db, zeeland):
         (("anna", PASSWORD, "regional", None), "bad_region"),
         (("anna", PASSWORD, "regional", "VR26"), "bad_region"),
         (("anna", PASSWORD, "national", "VR19"), "national_has_no_region"),
+        (("anna", PASSWORD, "geavanceerd", "VR19"), "national_has_no_region"),
     ],
 )
 def test_bad_accounts_are_refused(db, args, code):
@@ -104,6 +110,22 @@ def test_roles(zeeland, landelijk):
     assert landelijk.can_publish_notice("VR17") and landelijk.can_publish_notice(None)
     assert zeeland.can_publish_notice("VR19")
     assert not zeeland.can_publish_notice("VR17") and not zeeland.can_publish_notice(None)
+
+
+def test_only_geavanceerd_edits_templates_with_logic(db, store, zeeland, landelijk, geavanceerd):
+    """Issue 16: plain national and regional editors edit words; logic is for 'geavanceerd' only."""
+    assert geavanceerd.is_national and geavanceerd.can_edit_logic and geavanceerd.label == "geavanceerd"
+    assert not landelijk.can_edit_logic and landelijk.label == "national"
+    assert accounts.authenticate(db, "ontwikkelaar", PASSWORD) == geavanceerd
+    assert accounts.get_user(db, geavanceerd.id) == geavanceerd
+    for user, region in ((landelijk, None), (zeeland, "VR19")):
+        with pytest.raises(PermissionError):
+            editor.save(db, store, user, "utter_degraded", region, "Bel 112.")
+    assert store.latest("utter_degraded", None) is None
+    _, version = editor.save(db, store, geavanceerd, "utter_degraded", None, "Bel 112 als er gevaar is.")
+    assert version is not None
+    # Words stay open to every editor of the layer.
+    assert editor.save(db, store, landelijk, "utter_greet", None, "Hallo allemaal.")[1] is not None
 
 
 def test_session_lifecycle(db, zeeland):
@@ -311,11 +333,11 @@ def test_parse_local_datetime_is_dutch_time():
 # --- export and CLI -----------------------------------------------------------------------
 
 
-def test_export_writes_live_versions(db, store, zeeland, landelijk, tmp_path):
+def test_export_writes_live_versions(db, store, zeeland, landelijk, geavanceerd, tmp_path):
     editor.save(db, store, landelijk, "utter_greet", None, "Landelijk.")
     editor.save(db, store, zeeland, "utter_greet", "VR19", "Zeeland.")
-    editor.save(db, store, zeeland, "utter_degraded", "VR19", "Bel 112 als er gevaar is.")
-    editor.reset(db, store, zeeland, "utter_degraded", "VR19")
+    editor.save(db, store, geavanceerd, "utter_degraded", None, "Bel 112 als er gevaar is.")
+    editor.reset(db, store, geavanceerd, "utter_degraded", None)
     written = export(store, tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == [
         "regions/VR19/utter_greet.j2",
@@ -342,6 +364,12 @@ def test_cli_users_add_reads_password_from_stdin(tmp_path):
     assert accounts.authenticate(Database(path), "rijnmond", PASSWORD).region == "VR17"
     bad = _cli(["users", "add", "--username", "kort", "--role", "national", "--password-stdin"], path, "kort\n")
     assert bad.returncode == 2 and "at least" in bad.stderr
+    advanced = _cli(
+        ["users", "add", "--username", "dev", "--role", "geavanceerd", "--password-stdin"], path, PASSWORD + "\n"
+    )
+    assert advanced.returncode == 0 and "added dev (geavanceerd)" in advanced.stdout, advanced.stderr
+    assert accounts.authenticate(Database(path), "dev", PASSWORD).can_edit_logic
+    assert "dev\tgeavanceerd\t-\tactive" in _cli(["users", "list"], path).stdout
     # There is no way to pass a password as an argument.
     argv = _cli(["users", "add", "--username", "x1", "--role", "national", "--password", PASSWORD], path)
     assert argv.returncode != 0

@@ -311,3 +311,48 @@ def test_migrations_print_their_sql_for_an_administrator() -> None:
     for table in ("users", "sessions", "login_failures", "template_versions", "notices", "audit_log"):
         assert f"CREATE TABLE {table} (" in sql
     assert "id SERIAL NOT NULL" in sql and "CREATE INDEX template_versions_key" in sql
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_geavanceerd_migration_keeps_existing_accounts(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Revision 0003 (issue 16): accounts made before it stay plain editors (words only);
+    a 'geavanceerd' account can be added after it; the downgrade works too."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.redactie.db import MIGRATIONS_DIR
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}" if engine == "sqlite" else request.getfixturevalue("pg_url")
+    engine_ = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def migrate(step: str, target: str) -> None:
+        with engine_.begin() as conn:
+            config.attributes["connection"] = conn
+            getattr(command, step)(config, target)
+
+    migrate("upgrade", "0002")
+    with engine_.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (username, password_hash, role, region, created_at) "
+                "VALUES ('landelijk', :hash, 'national', NULL, 1)"
+            ),
+            {"hash": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)},
+        )
+    migrate("upgrade", "0003")
+    database = Database(tmp_path / "old.sqlite3") if engine == "sqlite" else Database(url=url)
+    old = accounts.authenticate(database, "landelijk", PASSWORD)
+    assert old is not None and old.is_national and not old.can_edit_logic
+    new = accounts.add_user(database, "ontwikkelaar", PASSWORD, "geavanceerd")
+    assert accounts.get_user(database, new.id) == new and new.can_edit_logic and new.role == "national"
+    database.close()
+    migrate("downgrade", "0002")
+    with engine_.connect() as conn:
+        assert "advanced" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM users")).scalar_one() == 2
+    engine_.dispose()
