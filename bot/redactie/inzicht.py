@@ -39,7 +39,6 @@ SIMPLE_LABELS = {
     "noodgeval": "Noodgevallen beantwoord (112)",
     "niet_begrepen": "Vragen niet begrepen",
     "checklist": "Checklists gemaakt om te printen",
-    "widget": "Chat geopend",
 }
 
 

@@ -98,7 +98,7 @@ class Report:
     budget: dict[str, Total]
     households: dict[str, Total]
     needs: dict[str, Total]
-    simple: dict[str, Total]  # noodgeval, niet_begrepen, checklist, widget
+    simple: dict[str, Total]  # noodgeval, niet_begrepen, checklist
     by_region: dict[str, dict[str, Total]]  # region -> metric -> total (national view)
 
     @property
@@ -106,7 +106,7 @@ class Report:
         return sum(self.households.values(), ZERO)
 
 
-SIMPLE_METRICS = ("noodgeval", "niet_begrepen", "checklist", "widget")
+SIMPLE_METRICS = ("noodgeval", "niet_begrepen", "checklist")
 PLAN_METRIC = "plan_huishouden"
 
 
