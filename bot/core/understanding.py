@@ -274,19 +274,21 @@ def named_risks(text: str) -> list[str]:
     return found or ([typo] if typo else [])
 
 
-def _strong_names(text: str) -> list[str]:
-    """named_risks without the names that are also everyday words: "rook" is smoke from any
-    fire (or "smelled": "het rook naar plastic"), not a sign of hazardous substances."""
+def _named_weights(text: str) -> list[tuple[str, int]]:
+    """Risks named in the text with their weight: NAME_WEIGHT, or a hint's 1 for names that
+    are also everyday words ("rook" is smoke from any fire, or "smelled": "het rook naar
+    plastic"; "virus" is often a computer virus)."""
     table, pattern = _name_pattern()
     weak = _tables().weak_names
-    found: list[str] = []
+    found: dict[str, int] = {}
     for match in pattern.finditer(risks.normalize(text)):
-        if match.group(1) in weak:
-            continue
         key = table[match.group(1)]
-        if key not in found:
-            found.append(key)
-    return found
+        weight = 1 if match.group(1) in weak else NAME_WEIGHT
+        found[key] = max(found.get(key, 0), weight)
+    if not found:
+        typo = risks.match_risk(text)  # "stroomstorng", "bosbrant"
+        return [(typo, NAME_WEIGHT)] if typo else []
+    return list(found.items())
 
 
 def _temperature_scores(text: str) -> dict[str, int]:
@@ -322,8 +324,8 @@ def guess_risk(text: str, lang: str = "nl") -> RiskGuess:
     # A name and cues for the same risk often are the same words ("waterleiding"):
     # the higher of the two counts, not both. English messages use Dutch names too
     # ("a letter saying kookadvies").
-    for key in _strong_names(text):
-        scores[key] = max(scores.get(key, 0), NAME_WEIGHT)
+    for key, weight in _named_weights(text):
+        scores[key] = max(scores.get(key, 0), weight)
     return decide_scores(scores)
 
 

@@ -29,18 +29,26 @@ def _load(name: str):
 
 eval_nlu = _load("eval_nlu")
 nlu_report = _load("nlu_report")
-# The development sets (read and tuned on). blind_heldout_3.yml is the honest, still
-# almost blind estimate: make nlu-report scores it, but it is below the targets
-# (docs/nlu.md), so it is not a pass/fail floor here.
-DEVELOPMENT_SETS = ("blind_heldout.yml", "blind_heldout_2.yml")
+# The development sets (read and tuned on; docs/nlu.md). Sets 3 and 4 were each scored
+# once blind first (set 3: 0.767, set 4: 0.882) and then used for development too. A set
+# kept sealed for a final blind score (blind_heldout_5.yml) is not read here.
+DEVELOPMENT_SETS = ("blind_heldout.yml", "blind_heldout_2.yml", "blind_heldout_3.yml", "blind_heldout_4.yml")
 SETS = [p for p in nlu_report.HELDOUT_SETS if p.exists() and p.name in DEVELOPMENT_SETS]
 
-# What the held-out sets reach today (docs/nlu.md, issue 14); a drop below fails the build.
-# Both sets were used for development after their first blind run (docs/nlu.md), so
-# these are regression floors, not estimates for new wording. Targets: 0.97 overall,
-# out of scope 0.95: met on set 1, not on set 2.
-MIN_OVERALL = {"blind_heldout.yml": 0.96, "blind_heldout_2.yml": 0.90}  # measured 0.977 and 0.909
-MIN_OUT_OF_SCOPE = {"blind_heldout.yml": 0.90, "blind_heldout_2.yml": 0.80}
+# What the development sets reach today (docs/nlu.md, issue 14); a drop below fails the build.
+# These are regression floors, not estimates for new wording (the blind scores are).
+MIN_OVERALL = {  # measured 1.000, 0.989, 0.973, 0.982 (2026-11-30, model nw-db28dff60b2c7bf8)
+    "blind_heldout.yml": 0.99,
+    "blind_heldout_2.yml": 0.98,
+    "blind_heldout_3.yml": 0.96,
+    "blind_heldout_4.yml": 0.97,
+}
+MIN_OUT_OF_SCOPE = {  # measured 10/10, 5/5, 8/8, 8/10
+    "blind_heldout.yml": 0.95,
+    "blind_heldout_2.yml": 0.95,
+    "blind_heldout_3.yml": 0.95,
+    "blind_heldout_4.yml": 0.80,
+}
 MAX_FALSE_ALARMS = 0.02
 
 
