@@ -28,6 +28,7 @@ from bot.gateway import (
 )
 from bot.gateway.errors import error_middleware
 from bot.ops import fastloop, memory
+from bot.redactie import instellingen_web
 from bot.redactie import inzicht as redactie_inzicht
 from bot.redactie import web as redactie_web
 from bot.redactie.advice import open_advice
@@ -53,6 +54,7 @@ ROUTES = (
     openapi,
     redactie_web,
     redactie_inzicht,  # after redactie_web: it uses the Redactie's database
+    instellingen_web,  # after redactie_web: embed settings use its database (issue 20)
 )
 
 

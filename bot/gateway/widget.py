@@ -7,6 +7,7 @@ bot/gateway/cors.py asks `EmbedConfig.origin_allowed` which sites may call the A
 
 from __future__ import annotations
 
+import copy
 import functools
 import gzip
 import hashlib
@@ -22,9 +23,19 @@ import yaml
 from aiohttp import web
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.core.embed_rules import (  # the contrast rules live in bot/core (also used by the Redactie)
+    COLOR_KEYS,
+    HEX_COLOR_RE,
+    contrast_problems,
+)
+from bot.core.embed_rules import CONTRAST_PAIRS as CONTRAST_PAIRS
+from bot.core.embed_rules import contrast_ratio as contrast_ratio
+from bot.core.embed_rules import relative_luminance as relative_luminance
 from bot.core.knowledge import ROOT
 from bot.core.regions import get_region, is_region_code, national_channels
 from bot.gateway.errors import json_error
+from bot.redactie.instellingen import LiveSettings, logo_of
+from bot.redactie.web import REDACTIE
 from bot.settings import Settings
 from bot.texts.jinja import html_environment
 
@@ -38,24 +49,8 @@ PAGES_DIR = WEB_DIR / "pages"
 EXTRA_ORIGINS_ENV = "NOODWIJZER_EXTRA_ORIGINS"
 PUBLIC_URL_ENV = "NOODWIJZER_PUBLIC_URL"
 
-HEX_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\.(svg|png)$")
 HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
-COLOR_KEYS = ("primary", "on_primary", "surface", "on_surface", "bot_bubble", "link", "focus", "danger", "on_danger")
-
-# (foreground, background, minimum ratio): every pair the widget shows together.
-# Text needs 4.5:1 (WCAG 1.4.3); the focus ring needs 3:1 (WCAG 1.4.11).
-CONTRAST_PAIRS: tuple[tuple[str, str, float], ...] = (
-    ("on_primary", "primary", 4.5),  # header, launcher, the resident's messages
-    ("primary", "surface", 4.5),  # quick-reply buttons
-    ("on_surface", "surface", 4.5),  # body text
-    ("on_surface", "bot_bubble", 4.5),  # the bot's messages
-    ("link", "bot_bubble", 4.5),
-    ("link", "surface", 4.5),
-    ("on_danger", "danger", 4.5),  # the "Bel 112" message
-    ("focus", "surface", 3.0),
-    ("focus", "bot_bubble", 3.0),
-)
 
 # Our own pages load nothing from elsewhere; the widget styles itself through
 # constructable stylesheets, so no inline style or script is allowed either.
@@ -72,32 +67,6 @@ PAGE_HEADERS = {
 
 class EmbedConfigError(ValueError):
     """regions.yml (or the extra-origins variable) is not valid."""
-
-
-# --- colour contrast (WCAG 2.1 definitions) ------------------------------------
-
-
-def relative_luminance(color: str) -> float:
-    channels = []
-    for i in (1, 3, 5):
-        c = int(color[i : i + 2], 16) / 255
-        channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
-    r, g, b = channels
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast_ratio(a: str, b: str) -> float:
-    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def contrast_problems(colors: dict[str, str]) -> list[str]:
-    problems = []
-    for fg, bg, minimum in CONTRAST_PAIRS:
-        ratio = contrast_ratio(colors[fg], colors[bg])
-        if ratio < minimum:
-            problems.append(f"{fg} on {bg}: {ratio:.2f} < {minimum}")
-    return problems
 
 
 # --- origins -------------------------------------------------------------------
@@ -255,10 +224,51 @@ class EmbedConfig:
             if "allowed_origins" not in entry:
                 region["allowed_origins"] = []  # a region's sites are its own; never inherit
             self.regions[code] = region
-        for code, patterns in parse_extra_origins(extra_origins).items():
+        self.extra = parse_extra_origins(extra_origins)
+        # A gemeente that embeds as its own party (issue 20): (region, slug) -> its settings.
+        self.gemeenten: dict[tuple[str, str], dict[str, Any]] = {}
+        for code, patterns in self.extra.items():
             targets = [self.defaults, *self.regions.values()] if code is None else [self.for_region(code, create=True)]
             for target in targets:
                 target["allowed_origins"] = [*target["allowed_origins"], *patterns]
+
+    def with_overrides(self, stored: dict[str, dict[str, Any]]) -> EmbedConfig:
+        """A copy with the Redactie's settings (bot/redactie/instellingen.py) over this file's.
+
+        Stored values were validated when they were saved; a value that no longer
+        parses is skipped (and logged), so one bad row never stops the widget."""
+        merged = copy.copy(self)
+        merged.regions = {code: dict(entry) for code, entry in self.regions.items()}
+        merged.gemeenten = {}
+        extra_all = self.extra.get(None, [])
+        for party, data in sorted(stored.items()):
+            region, _, gemeente = party.partition("/")
+            if not is_region_code(region):
+                continue
+            try:
+                origins = [parse_origin_pattern(o) for o in data.get("origins", [])]
+            except EmbedConfigError:
+                logger.warning("stored settings of %s have a bad origin; skipped", party)
+                continue
+            target = merged.for_region(region, create=True)
+            if gemeente:
+                entry = {**target, "gemeente": gemeente, "allowed_origins": origins}
+                for key in ("name", "greeting"):
+                    if data.get(key):
+                        entry[key] = data[key]
+                merged.gemeenten[(region, gemeente)] = entry
+                continue
+            for key in ("name", "greeting", "colors", "language", "privacy"):
+                if key in data:
+                    target[key] = data[key]
+            if "logo_url" in data:
+                target["logo_url"] = data["logo_url"]
+            target["allowed_origins"] = [*origins, *self.extra.get(region, []), *extra_all]
+        for (region, _slug), entry in merged.gemeenten.items():
+            # The region's CORS list also lets its gemeenten's sites in: the widget names only the region.
+            owner = merged.for_region(region, create=True)
+            owner["allowed_origins"] = [*owner["allowed_origins"], *entry["allowed_origins"]]
+        return merged
 
     def for_region(self, code: str | None, create: bool = False) -> dict[str, Any]:
         """The merged settings for a region; a region without its own block gets the defaults."""
@@ -275,9 +285,11 @@ class EmbedConfig:
             return False
         return any(p.matches(*parts) for p in self.for_region(region)["allowed_origins"])
 
-    def public(self, code: str | None) -> dict[str, Any]:
+    def public(self, code: str | None, gemeente: str | None = None) -> dict[str, Any]:
         """What GET /api/v1/widget-config shows: everything except the origin list."""
         entry = self.for_region(code)
+        if code and gemeente and (code, gemeente) in self.gemeenten:
+            entry = self.gemeenten[(code, gemeente)]
         colors = entry["colors"]
         if contrast_problems(colors):
             # A bad palette must not make the widget unreadable: fall back, and say so in the log.
@@ -287,7 +299,11 @@ class EmbedConfig:
             "region": code,
             "name": entry["name"],
             "colors": colors,
-            "logo_url": f"/widget/logos/{entry['logo']}" if entry["logo"] else None,
+            "logo_url": entry["logo_url"]
+            if "logo_url" in entry
+            else (f"/widget/logos/{entry['logo']}" if entry["logo"] else None),
+            "language": entry.get("language", "nl"),
+            "privacy": entry.get("privacy") or None,
             "greeting": entry["greeting"],
             "starters": entry["starters"],
             "ui": entry["ui"],
@@ -327,9 +343,27 @@ def _cached_config(extra_origins: str) -> EmbedConfig:
 EMBED_CONFIG_KEY = web.AppKey("embed_config", EmbedConfig)
 
 
+# Filled lazily (the Redactie's database is set up after this module): "live" -> LiveSettings,
+# "merged" -> (the stored settings it was built from, the merged EmbedConfig).
+LIVE_KEY: web.AppKey[dict[str, Any]] = web.AppKey("embed_live")
+
+
 def get_embed_config(app: web.Application | None = None) -> EmbedConfig:
     if app is not None and EMBED_CONFIG_KEY in app:
-        return app[EMBED_CONFIG_KEY]
+        base = app[EMBED_CONFIG_KEY]
+        holder = app.get(LIVE_KEY)
+        if REDACTIE not in app or holder is None:
+            return base
+        if "live" not in holder:
+            holder["live"] = LiveSettings(app[REDACTIE].db)
+        # The Redactie's settings (cached until the next change in any process) over the file's.
+        stored = holder["live"].get()
+        known = holder.get("merged")
+        if known is None or known[0] is not stored:
+            known = (stored, base.with_overrides(stored))
+            holder["merged"] = known
+        merged: EmbedConfig = known[1]
+        return merged
     settings = app["settings"] if app is not None and "settings" in app else Settings.from_env()
     return _cached_config(settings.extra_origins)
 
@@ -404,12 +438,34 @@ async def logo(request: web.Request) -> web.StreamResponse:
 # --- JSON API ---------------------------------------------------------------------
 
 
+GEMEENTE_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+
+
 async def widget_config(request: web.Request) -> web.Response:
     region = request.query.get("region")
     if region is not None and not is_region_code(region):
         return json_error(400, "region must be VR01..VR25")
-    response = web.json_response(get_embed_config(request.app).public(region))
-    response.headers["Cache-Control"] = "public, max-age=300"
+    gemeente = request.query.get("gemeente")
+    if gemeente is not None and (region is None or not GEMEENTE_RE.match(gemeente)):
+        return json_error(400, "gemeente must be a lower-case name, with region")
+    response = web.json_response(get_embed_config(request.app).public(region, gemeente))
+    # Short: a change in the Redactie must reach a new page load within seconds (issue 20).
+    response.headers["Cache-Control"] = "public, max-age=5"
+    return response
+
+
+async def stored_logo(request: web.Request) -> web.StreamResponse:
+    """A logo uploaded in the Redactie (sanitised when it was saved); a version never changes."""
+    if REDACTIE not in request.app:
+        raise web.HTTPNotFound()
+    found = logo_of(request.app[REDACTIE].db, int(request.match_info["id"]))
+    if found is None or found[0] != request.match_info["kind"]:
+        raise web.HTTPNotFound()
+    kind, body = found
+    content_type = "image/svg+xml" if kind == "svg" else "image/png"
+    asset = Asset(body, gzip.compress(body, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"', content_type)
+    response = _asset_response(request, asset, max_age=86400)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 
 
@@ -452,8 +508,10 @@ def setup(app: web.Application) -> None:
     config = load_embed_config()
     app[EMBED_CONFIG_KEY] = config
     app[WIDGET_ASSET_KEY] = build_widget_asset(config)
+    app[LIVE_KEY] = {}
     app.router.add_get("/widget.js", widget_js)
     app.router.add_get("/widget/logos/{name}", logo)
+    app.router.add_get("/widget/logo/{id:\\d{1,12}}.{kind:svg|png}", stored_logo)
     app.router.add_get("/widget/pages.css", page_css)
     app.router.add_get("/api/v1/widget-config", widget_config)
     app.router.add_get("/", demo_page)

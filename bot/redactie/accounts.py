@@ -23,7 +23,7 @@ from bot.redactie import audit
 from bot.redactie.db import Database
 
 ROLES = ("national", "regional", "geavanceerd", "beheerder")
-BEHEERDER = "beheerder"  # embed settings (issue 20): with --region that region, without every region
+BEHEERDER = "beheerder"  # embed settings (issue 20): stored as regional/national with the beheerder flag
 ADVANCED_ROLE = "geavanceerd"  # a national account with the advanced flag, not a role value in the table
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 12
@@ -50,6 +50,7 @@ class User:
     role: str
     region: str | None
     advanced: bool = False
+    beheerder: bool = False
 
     @property
     def is_national(self) -> bool:
@@ -66,7 +67,7 @@ class User:
 
     @property
     def is_beheerder(self) -> bool:
-        return self.role == BEHEERDER
+        return self.beheerder
 
     def can_manage_embed(self, region: str) -> bool:
         """A beheerder manages the embed settings of its own region; one without a region, all."""
@@ -74,15 +75,11 @@ class User:
 
     def can_edit_templates(self, region: str | None) -> bool:
         """National editors own the national layer; regional editors their own region only."""
-        if self.is_beheerder:
-            return False
         if self.is_national:
             return region is None
         return region is not None and region == self.region
 
     def can_publish_notice(self, region: str | None) -> bool:
-        if self.is_beheerder:
-            return False
         if self.is_national:
             return region is None or is_region_code(region)
         return region is not None and region == self.region
@@ -112,7 +109,12 @@ def check_password(password: str) -> None:
 
 def _user(row: Any) -> User:
     return User(
-        id=row["id"], username=row["username"], role=row["role"], region=row["region"], advanced=bool(row["advanced"])
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        region=row["region"],
+        advanced=bool(row["advanced"]),
+        beheerder=bool(row["beheerder"]),
     )
 
 
@@ -124,6 +126,9 @@ def add_user(
     _check(username, password, role, region)
     advanced = role == ADVANCED_ROLE
     role = "national" if advanced else role
+    beheerder = role == BEHEERDER
+    if beheerder:  # with a region a regional account, without one a national account
+        role = "regional" if region else "national"
     password_hash = _hasher.hash(password)
     try:
         with db.write() as conn:
@@ -131,8 +136,9 @@ def add_user(
                 raise AccountError("user_exists")
             user_id: int = conn.execute(
                 text(
-                    "INSERT INTO users (username, password_hash, role, region, advanced, created_at) "
-                    "VALUES (:username, :password_hash, :role, :region, :advanced, :created_at) RETURNING id"
+                    "INSERT INTO users (username, password_hash, role, region, advanced, beheerder, created_at) "
+                    "VALUES (:username, :password_hash, :role, :region, :advanced, :beheerder, :created_at) "
+                    "RETURNING id"
                 ),
                 {
                     "username": username,
@@ -140,15 +146,20 @@ def add_user(
                     "role": role,
                     "region": region,
                     "advanced": int(advanced),
+                    "beheerder": int(beheerder),
                     "created_at": time.time(),
                 },
             ).scalar_one()
             audit.record(
-                conn, actor, "user_add", username, f"{ADVANCED_ROLE if advanced else role} {region or ''}".strip()
+                conn,
+                actor,
+                "user_add",
+                username,
+                f"{ADVANCED_ROLE if advanced else BEHEERDER if beheerder else role} {region or ''}".strip(),
             )
     except exc.IntegrityError as error:  # the same name added at the same moment elsewhere
         raise AccountError("user_exists") from error
-    return User(id=user_id, username=username, role=role, region=region, advanced=advanced)
+    return User(id=user_id, username=username, role=role, region=region, advanced=advanced, beheerder=beheerder)
 
 
 def set_password(db: Database, username: str, password: str, actor: str = "cli") -> None:
@@ -185,7 +196,7 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     """The user if the password is right and the account active, else None."""
     username = (username or "").strip().lower()
     row = db.row(
-        "SELECT id, username, role, region, advanced, password_hash, active FROM users WHERE username = :username",
+        "SELECT id, username, role, region, advanced, beheerder, password_hash, active FROM users WHERE username = :username",
         username=username,
     )
     stored = row["password_hash"] if row else _DUMMY_HASH
@@ -213,10 +224,12 @@ def user_exists(db: Database, username: str) -> bool:
 
 
 def get_user(db: Database, user_id: int) -> User | None:
-    row = db.row("SELECT id, username, role, region, advanced FROM users WHERE id = :id AND active = 1", id=user_id)
+    row = db.row(
+        "SELECT id, username, role, region, advanced, beheerder FROM users WHERE id = :id AND active = 1", id=user_id
+    )
     return _user(row) if row else None
 
 
 def list_users(db: Database) -> list[tuple[User, bool]]:
-    rows = db.rows("SELECT id, username, role, region, advanced, active FROM users ORDER BY username")
+    rows = db.rows("SELECT id, username, role, region, advanced, beheerder, active FROM users ORDER BY username")
     return [(_user(row), bool(row["active"])) for row in rows]

@@ -12,14 +12,12 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.core.embed_rules import CONTRAST_PAIRS, contrast_problems, contrast_ratio  # the rules the Redactie uses too
 from bot.gateway import widget
 from bot.gateway.widget import (
-    CONTRAST_PAIRS,
     EXTRA_ORIGINS_ENV,
     EmbedConfig,
     EmbedConfigError,
-    contrast_problems,
-    contrast_ratio,
     load_embed_config,
     parse_extra_origins,
     parse_origin_pattern,

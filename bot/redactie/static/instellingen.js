@@ -1,0 +1,28 @@
+// The settings page's preview follows the form as you type (issue 20).
+// CSSOM properties, not style attributes: the Redactie's CSP forbids inline styles.
+(function () {
+  'use strict';
+  var preview = document.getElementById('preview');
+  if (!preview) return;
+  var VARS = { primary: 'primary', on_primary: 'on-primary', surface: 'surface', on_surface: 'on-surface',
+    bot_bubble: 'bubble', link: 'link', focus: 'focus', danger: 'danger', on_danger: 'on-danger' };
+  function text(inputId, targetId, fallback) {
+    var input = document.getElementById(inputId);
+    var target = document.getElementById(targetId);
+    if (!input || !target) return;
+    var update = function () { target.textContent = input.value || fallback || ''; };
+    input.addEventListener('input', update);
+  }
+  text('name', 'preview-name');
+  text('greeting', 'preview-greeting');
+  text('privacy', 'preview-privacy');
+  var inputs = document.querySelectorAll('input[data-var]');
+  function colours() {
+    for (var i = 0; i < inputs.length; i++) {
+      var key = inputs[i].getAttribute('data-var');
+      if (/^#[0-9a-fA-F]{6}$/.test(inputs[i].value)) preview.style.setProperty('--nw-' + VARS[key], inputs[i].value);
+    }
+  }
+  for (var i = 0; i < inputs.length; i++) inputs[i].addEventListener('input', colours);
+  colours();
+})();
