@@ -37,6 +37,9 @@
   // A data-region that is no region is a broken embed: show the safety card, do not chat.
   var BAD_REGION = script.hasAttribute('data-region') && !REGION;
   var QUERY = REGION ? '?region=' + REGION : '';
+  // A gemeente that embeds as its own party (issue 20): its own greeting; the chat stays the region's.
+  var GEMEENTE = REGION && /^[a-z][a-z0-9-]{1,40}$/.test(script.dataset.gemeente || '') ? script.dataset.gemeente : null;
+  var CONFIG_QUERY = QUERY + (GEMEENTE ? '&gemeente=' + GEMEENTE : '');
   var TIMEOUT_MS = 20000;  // the gateway answers within ~16 s, also when Rasa is slow
   // The safety card must work with no server and no config at all.
   var SOS_CALL = 'Bel 112 bij direct gevaar';
@@ -112,6 +115,7 @@
     '.replies{display:flex;flex-wrap:wrap;gap:.4em;padding:0 .8em .5em}',
     '.replies button,.card button{min-height:44px;padding:.3em .8em;border:2px solid var(--nw-primary);border-radius:999px;background:var(--nw-surface);color:var(--nw-primary);cursor:pointer;text-align:left}',
     'form{display:flex;gap:.4em;padding:.6em .8em;border-top:1px solid var(--nw-on-surface)}',
+    '.privacy{margin:0;padding:0 .8em .5em;font-size:.8em}',
     'input{flex:1;min-width:0;min-height:44px;padding:.4em .6em;border:2px solid var(--nw-on-surface);border-radius:8px;background:var(--nw-surface)}',
     'input::placeholder{color:var(--nw-on-surface);opacity:.75}',
     '.send{flex:none;min-height:44px;padding:0 1em;border:2px solid var(--nw-primary);border-radius:8px;background:var(--nw-primary);color:var(--nw-on-primary);font-weight:600;cursor:pointer}',
@@ -243,9 +247,10 @@
       r.input = h('input', { id: 'nw-input', type: 'text', maxlength: String(MAX_MESSAGE), autocomplete: 'off', enterkeyhint: 'send' });
       r.send = h('button', { type: 'submit', class: 'send' });
       r.form = h('form', {}, [r.inputLabel, r.input, r.send]);
+      r.privacy = h('p', { class: 'privacy', hidden: true });
       r.panel = h('section', { id: 'nw-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'nw-title', hidden: true }, [
         h('div', { class: 'head' }, [r.logo, h('div', { class: 'titles' }, [r.title, r.sub]), r.reset, r.close]),
-        r.notice, r.log, r.status, r.alert, r.replies, r.form
+        r.notice, r.log, r.status, r.alert, r.replies, r.form, r.privacy
       ]);
       r.wrap = h('div', { class: 'nw ' + POSITION }, [r.launcher, r.panel]);
       this.root.appendChild(r.wrap);
@@ -290,6 +295,9 @@
       r.inputLabel.textContent = ui.input_label;
       r.input.setAttribute('placeholder', ui.placeholder);
       r.send.textContent = ui.send;
+      r.privacy.textContent = cfg.privacy || '';
+      r.privacy.hidden = !cfg.privacy;
+      r.panel.setAttribute('lang', cfg.language === 'en' ? 'en' : 'nl');
       if (cfg.logo_url && /^\/[^\/\\]/.test(cfg.logo_url)) {
         r.logo.src = BASE + cfg.logo_url;
         r.logo.hidden = false;
@@ -307,7 +315,7 @@
     // probe: asked again after a failure; must reach the server, not the HTTP cache.
     fetchConfig(probe) {
       var self = this;
-      return fetch(BASE + '/api/v1/widget-config' + QUERY, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: probe ? 'no-store' : 'default' })
+      return fetch(BASE + '/api/v1/widget-config' + CONFIG_QUERY, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: probe ? 'no-store' : 'default' })
         .then(function (res) {
           return res.json().then(function (cfg) {
             // Only a readable refusal means "not allowed"; anything else may be the network.
