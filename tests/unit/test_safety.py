@@ -94,6 +94,7 @@ ACUTE = [
     "de brand is geblust maar mijn vader ademt niet meer",
     "het gebouw aan de overkant van de straat staat helemaal in brand",
     "hij steekt met een mes iedereen neer",
+    "there is smoke coming from the flat below us",
 ]
 
 NOT_ACUTE = [
