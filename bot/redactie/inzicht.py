@@ -39,6 +39,7 @@ SIMPLE_LABELS = {
     "noodgeval": "Noodgevallen beantwoord (112)",
     "niet_begrepen": "Vragen niet begrepen",
     "checklist": "Checklists gemaakt om te printen",
+    "widget": "Chat geopend (nieuw gesprek)",
 }
 
 
@@ -163,9 +164,19 @@ async def inzicht_csv(request: web.Request, session: auth.Session) -> web.Stream
     )
 
 
+async def widget_opened(request: web.Request) -> web.Response:
+    """The widget's beacon when a new conversation opens: one count for the region, nothing kept."""
+    region = request.query.get("region")
+    if region is not None and not is_region_code(region):
+        return web.json_response({"error": "region must be VR01..VR25"}, status=400)
+    count(request.app, region, [("widget", "")])
+    return web.Response(status=204)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/redactie/inzicht", inzicht_page)
     app.router.add_get("/redactie/inzicht.csv", inzicht_csv)
+    app.router.add_post("/api/v1/widget-geopend", widget_opened)
     setup_counting(app)
 
 

@@ -178,6 +178,8 @@ class Tally:
     def flush(self) -> None:
         with self._lock:
             pending, self._counts = self._counts, Counter()
+        if not pending:
+            return  # nothing counted: leave the database alone (the purge waits for a count)
         try:
             write_counts(self.db, pending)
             today = day_of()

@@ -98,7 +98,7 @@ class Report:
     budget: dict[str, Total]
     households: dict[str, Total]
     needs: dict[str, Total]
-    simple: dict[str, Total]  # noodgeval, niet_begrepen, checklist
+    simple: dict[str, Total]  # noodgeval, niet_begrepen, checklist, widget
     by_region: dict[str, dict[str, Total]]  # region -> metric -> total (national view)
 
     @property
@@ -106,7 +106,7 @@ class Report:
         return sum(self.households.values(), ZERO)
 
 
-SIMPLE_METRICS = ("noodgeval", "niet_begrepen", "checklist")
+SIMPLE_METRICS = ("noodgeval", "niet_begrepen", "checklist", "widget")
 PLAN_METRIC = "plan_huishouden"
 
 

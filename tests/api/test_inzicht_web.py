@@ -96,3 +96,13 @@ async def test_without_login_no_numbers(make_client):
     response = await client.get("/redactie/inzicht", allow_redirects=False)
     assert response.status == 303
     assert (await client.get("/redactie/inzicht.csv", allow_redirects=False)).status == 303
+
+
+async def test_widget_beacon_counts_for_a_valid_region_only(make_client, db):  # noqa: F811
+    client = await make_client()
+    assert (await client.post("/api/v1/widget-geopend?region=VR99")).status == 400
+    assert (await client.post("/api/v1/widget-geopend?region=VR19")).status == 204
+    tally = client.server.app[inzicht.TALLY]
+    tally.flush()
+    rows = inzicht_counts.read_counts(db, "2000-01-01")
+    assert [(r["region"], r["metric"], r["count"]) for r in rows] == [("VR19", "widget", 1)]

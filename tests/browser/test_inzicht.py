@@ -18,6 +18,7 @@ import pytest
 from bot.redactie import accounts, inzicht_counts, inzicht_view
 from bot.redactie.db import Database
 from tests.browser.conftest import run_axe
+from tests.browser.test_widget import goto_demo
 from tests.conftest import Chat
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -137,3 +138,18 @@ def test_inzicht_pages_pass_axe(axe_page, stack, editors, axe_source):
     for path in ("/redactie/inzicht", "/redactie/inzicht?regio=VR19"):
         axe_page.goto(f"{stack.gateway}{path}")
         assert run_axe(axe_page, axe_source) == [], path
+
+
+def widget_opens(db: Database) -> int:
+    rows = inzicht_counts.read_counts(db, inzicht_counts.day_of(), ["VR19"])
+    return sum(r["count"] for r in rows if r["metric"] == "widget")
+
+
+def test_opening_the_widget_is_counted_once_per_conversation(page, stack, stack_db):
+    before = widget_opens(stack_db)
+    widget = goto_demo(page, stack.gateway)  # the demo page embeds the widget for VR19
+    widget.open()
+    deadline = time.monotonic() + 20
+    while widget_opens(stack_db) == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert widget_opens(stack_db) == before + 1

@@ -376,6 +376,8 @@
       r.launcher.setAttribute('aria-expanded', 'true');
       this.state.open = true;
       if (!this.state.log.length) {
+        // Inzicht (issue 19): one count per new conversation for the region; no id, no cookie, no text.
+        if (navigator.sendBeacon) navigator.sendBeacon(BASE + '/api/v1/widget-geopend' + QUERY);
         // Greet in the region's words: wait for its config (it never rejects).
         this.configReady.then(function () {
           if (self.state.log.length || self.failure === 'refused') return;
@@ -535,6 +537,8 @@
       }).then(function (res) {
         if (res.status === 429) {
           return res.json().catch(function () { return {}; }).then(function (d) {
+            // Its words (112, the wait) as bubbles, else the card
+            if (Array.isArray(d.messages) && d.messages.length) return d;
             throw { wait: Math.min(600, Math.max(1, parseInt(d.retry_after || res.headers.get('Retry-After'), 10) || 30)) };
           });
         }
@@ -551,6 +555,7 @@
           return;
         }
         if (r.input.value === p.message) r.input.value = '';
+        if (data.retry_after && !r.input.value && p.shown === p.message) r.input.value = p.message;
         self.recovered();
         var buttons = [];
         var first = null;
