@@ -237,11 +237,16 @@ def bench_profile(profile: str) -> dict:
             )
         )  # warm-up
         rss_before = stack.rss_bytes()
+        load_before, speed_before = os.getloadavg()[0], cpu_reference()
         rows = asyncio.run(measure(stack, rounds=3))
+        load_after, speed_after = os.getloadavg()[0], cpu_reference()
         rss = stack.rss_bytes()
     finally:
         stack.stop()
     return {
+        # the machine is shared: what else ran during this profile's load, so two profiles can be compared
+        "conditions": f"load average {load_before:.1f} → {load_after:.1f}, fixed loop {speed_before:.2f} s → "
+        f"{speed_after:.2f} s",
         "profile": profile,
         "rows": rows,
         "cold_start": cold_start,
@@ -323,7 +328,7 @@ def main() -> None:
         lines.append(
             f"Memory, {PROFILE_NAMES[profile]}: {result['rss_before'] / 1e9:.2f} GB RSS before the load, "
             f"{result['rss'] / 1e9:.2f} GB after {conversations} conversations (kept {where} until 60 idle "
-            "minutes have passed)."
+            f"minutes have passed). Machine during its load: {result['conditions']}."
         )
     lines += ["", "See README.md (Performance) for the choices behind these numbers.", ""]
     out = Path(args.out)
