@@ -139,11 +139,14 @@ def purge_old(db: Database, today: str | None = None) -> int:
 
 def read_counts(db: Database, first_day: str, regions: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Raw rows since first_day; only for the suppression in bot/redactie/inzicht_view.py."""
-    rows = db.rows(
-        "SELECT day, region, metric, key, count FROM inzicht_counts WHERE day >= :first ORDER BY day", first=first_day
-    )
-    wanted = None if regions is None else set(regions)
-    return [dict(r) for r in rows if wanted is None or r["region"] in wanted]
+    select = "SELECT day, region, metric, key, count FROM inzicht_counts WHERE day >= :first"
+    if regions is None:
+        rows = db.rows(select + " ORDER BY day", first=first_day)
+    else:
+        rows = [
+            r for region in regions for r in db.rows(select + " AND region = :region", first=first_day, region=region)
+        ]
+    return sorted((dict(r) for r in rows), key=lambda r: str(r["day"]))
 
 
 class Tally:
