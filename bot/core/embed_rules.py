@@ -45,7 +45,7 @@ COLOR_LABELS = {
 
 HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
-MAX_LOGO_BYTES = 100 * 1024
+MAX_LOGO_BYTES = 40 * 1024  # the gateway takes requests up to 64 kB (client_max_size), the form included
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
