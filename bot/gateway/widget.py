@@ -379,9 +379,18 @@ class Asset:
     content_type: str
 
 
+# Whole-line comments are for developers: residents' phones need not download them.
+# Safe because widget.js has no template literals, so no line starts inside a string.
+_LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*\n", re.MULTILINE)
+
+
+def strip_line_comments(source: str) -> str:
+    return source if "`" in source else _LINE_COMMENT.sub("", source)
+
+
 def build_widget_asset(config: EmbedConfig) -> Asset:
     """widget.js with the national defaults filled in, so it can render before any request."""
-    source = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    source = strip_line_comments((STATIC_DIR / "widget.js").read_text(encoding="utf-8"))
     marker = "{} /* @defaults */"
     if marker not in source:
         raise RuntimeError("widget.js lost its @defaults marker")

@@ -254,6 +254,15 @@ SIZE_BUDGET_BYTES = 32_768
 SIZE_BUDGET_GZIP_BYTES = 10_240
 
 
+def test_served_widget_leaves_out_only_whole_line_comments():
+    """The size budget counts what is served; only lines that are a comment are left out."""
+    served = widget.build_widget_asset(load_embed_config(extra_origins="")).body.decode("utf-8").splitlines()
+    code = [line for line in WIDGET_JS.splitlines() if not line.strip().startswith("//")]
+    assert len(served) == len(code) < len(WIDGET_JS.splitlines())
+    assert [a for a, b in zip(served, code, strict=True) if a != b and "/* @defaults */" not in b] == []
+    assert widget.strip_line_comments("var a = `\n// kept\n`;\n") == "var a = `\n// kept\n`;\n"
+
+
 def test_widget_stays_within_its_size_budget():
     asset = widget.build_widget_asset(load_embed_config(extra_origins=""))
     assert len(asset.body) <= SIZE_BUDGET_BYTES, len(asset.body)
