@@ -85,9 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = users.add_parser("add", help="create an account")
     add.add_argument("--username", required=True)
     add.add_argument(
-        "--role", required=True, choices=accounts.ROLES, help="geavanceerd: national, and may edit templates with logic"
+        "--role",
+        required=True,
+        choices=accounts.ROLES,
+        help="geavanceerd: national, and may edit templates with logic; "
+        "beheerder: manages the widget's Instellingen of --region, or of every region without it",
     )
-    add.add_argument("--region", help="VR01..VR25, for a regional editor")
+    add.add_argument("--region", help="VR01..VR25, for a regional editor (or a beheerder of that region)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     add.set_defaults(func=cmd_users_add)
     users.add_parser("list", help="list accounts").set_defaults(func=cmd_users_list)

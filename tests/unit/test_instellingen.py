@@ -318,3 +318,51 @@ async def test_the_file_is_used_without_database_content(db):
         assert await preflight(client, "https://www.zeelandveilig.nl") == 204
     finally:
         await client.close()
+
+
+# --- PostgreSQL: the same store, and the change notification between two connections ------------
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    from bot.ops.postgres_server import PostgresServer
+    from bot.ops.stack import free_port
+
+    server = PostgresServer(free_port(), durable=False).start()
+    yield server
+    server.cleanup()
+
+
+def test_on_postgresql_a_save_reaches_another_database_handle_within_5_s(postgres):
+    from bot.ops.postgres_server import create_database, database_url
+
+    create_database(postgres.port, "instellingen")
+    url = database_url(postgres.port, "instellingen")
+    writer, reader = Database(url=url), Database(url=url)  # two pools, as two gateways have
+    try:
+        beheerder = accounts.add_user(writer, "beheer-zeeland", PASSWORD, "beheerder", "VR19")
+        live = instellingen.LiveSettings(reader)
+        assert live.get() == {}
+        first = instellingen.save(writer, beheerder, "VR19", instellingen.validate("VR19", form(), None, None))
+        start = time.monotonic()
+        while "VR19" not in live.get() and time.monotonic() - start < 5:
+            time.sleep(0.05)
+        assert live.get()["VR19"]["origins"] == ["https://www.zeeland.nl"]
+        second = instellingen.save(
+            writer, beheerder, "VR19", instellingen.validate("VR19", form(name="Zeeland Veilig"), None, first.data)
+        )
+        start = time.monotonic()
+        while live.get()["VR19"]["name"] != "Zeeland Veilig" and time.monotonic() - start < 5:
+            time.sleep(0.05)
+        assert live.get()["VR19"]["name"] == "Zeeland Veilig"
+        restored = instellingen.restore(writer, beheerder, "VR19", first.id)
+        assert [v.id for v in instellingen.history(reader, "VR19")] == [restored.id, second.id, first.id]
+        start = time.monotonic()
+        while live.get()["VR19"]["name"] != "Noodwijzer Zeeland" and time.monotonic() - start < 5:
+            time.sleep(0.05)
+        assert live.get()["VR19"]["name"] == "Noodwijzer Zeeland"
+        with pytest.raises(instellingen.ForbiddenError):
+            instellingen.save(writer, beheerder, "VR17", first.data)
+    finally:
+        writer.close()
+        reader.close()

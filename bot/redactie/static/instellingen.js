@@ -25,4 +25,14 @@
   }
   for (var i = 0; i < inputs.length; i++) inputs[i].addEventListener('input', colours);
   colours();
+  // A file over the limit is refused before it is sent (the gateway takes requests up to 64 kB).
+  var logo = document.getElementById('logo');
+  if (logo) {
+    logo.addEventListener('change', function () {
+      var max = Number(logo.getAttribute('data-max-bytes'));
+      var file = logo.files && logo.files[0];
+      logo.setCustomValidity(file && file.size > max ? logo.getAttribute('data-too-big') : '');
+      logo.reportValidity();
+    });
+  }
 })();
