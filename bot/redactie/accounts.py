@@ -63,7 +63,8 @@ class User:
 
     @property
     def label(self) -> str:
-        return ADVANCED_ROLE if self.can_edit_logic else self.role
+        role = ADVANCED_ROLE if self.can_edit_logic else self.role
+        return f"{role}+{BEHEERDER}" if self.beheerder else role
 
     @property
     def is_beheerder(self) -> bool:

@@ -172,6 +172,7 @@ def test_beheerder_role_and_its_limits(db, zeeland, landelijk):
     # A beheerder is an editor of its region (or national) who also sets the widget.
     assert zeeland.role == "regional" and zeeland.can_edit_templates("VR19") and not zeeland.can_edit_templates(None)
     assert landelijk.role == "national" and landelijk.is_beheerder
+    assert (zeeland.label, landelijk.label) == ("regional+beheerder", "national+beheerder")  # as the CLI shows them
     assert accounts.get_user(db, zeeland.id) == zeeland
     plain = accounts.add_user(db, "redacteur", PASSWORD, "regional", "VR19")
     assert not plain.is_beheerder and not plain.can_manage_embed("VR19")
