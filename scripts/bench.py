@@ -218,13 +218,70 @@ def train_time() -> float:
 PROFILE_NAMES = {"run": "in-memory (`make run`)", "cluster": "cluster (`make cluster`, Redis)"}
 
 
+# Issue 18: the rate limits must cost nothing measurable. Limits set so high that
+# they never refuse anyone, so the limiter code runs for every request.
+UNREACHABLE_LIMITS = {"NW_IP_RATE": "1000000", "NW_SESSION_RATE": "1000000", "NW_API_RATE": "1000000"}
+LIMITS_OFF = {"NW_IP_RATE": "0", "NW_SESSION_RATE": "0", "NW_API_RATE": "0"}
+
+
+def limits_ab(stack: Stack, rounds: int = 3) -> dict:
+    """Chat at 20 sessions through two gateways on the same Rasa, actions and NLG:
+    one with the limits off, one with them on (never reached), taking turns so
+    both see the same machine. Returns throughput and p95 per side."""
+    import dataclasses
+
+    from bot.ops.stack import free_port
+
+    limited = dataclasses.replace(
+        stack,
+        ports={**stack.ports, "gateway": free_port()},
+        extra_env={**stack.extra_env, **UNREACHABLE_LIMITS},
+        procs={},
+        supervisor=None,
+        own_data_dir=False,
+    )
+    limited.start_process("gateway")
+    try:
+        deadline = time.monotonic() + 60
+        while limited.health() != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the second gateway did not become healthy")
+            time.sleep(0.5)
+        sides: dict[str, list[dict]] = {"off": [], "on": []}
+        for _ in range(rounds):
+            for side, gateway in (("off", stack.gateway), ("on", limited.gateway)):
+                sides[side].append(
+                    asyncio.run(
+                        run_load(
+                            lambda gateway=gateway: f"{gateway}/api/v1/chat",
+                            lambda sid, turn, i: {"session_id": sid, "message": CONVERSATION[turn % len(CONVERSATION)]},
+                            20,
+                            len(CONVERSATION),
+                            chat_reply_ok,
+                        )
+                    )
+                )
+    finally:
+        limited.stop_process("gateway")
+    result = {}
+    for side, waves in sides.items():
+        latencies = [value for w in waves for value in w["latencies"]]
+        result[side] = {
+            "requests": len(latencies),
+            "errors": sum(w["errors"] for w in waves),
+            "throughput": len(latencies) / sum(w["elapsed"] for w in waves),
+            "p95_ms": percentile(latencies, 95) * 1000,
+        }
+    return result
+
+
 def bench_profile(profile: str) -> dict:
     """Start one stack of this profile on free ports, load it, stop it."""
     kwargs = {} if profile == "run" else {"profile": profile}
     stack = Stack.on_free_ports(
         model=latest_model(),
         gateway_host="127.0.0.1",
-        extra_env={"NW_IP_RATE": "0", "NW_SESSION_RATE": "0"},
+        extra_env=dict(LIMITS_OFF),
         log_dir=Path(tempfile.mkdtemp()) / "log",
         **kwargs,
     )
@@ -241,6 +298,7 @@ def bench_profile(profile: str) -> dict:
         rows = asyncio.run(measure(stack, rounds=3))
         load_after, speed_after = os.getloadavg()[0], cpu_reference()
         rss = stack.rss_bytes()
+        limits = limits_ab(stack) if profile == "run" else None
     finally:
         stack.stop()
     return {
@@ -253,6 +311,7 @@ def bench_profile(profile: str) -> dict:
         "rss_before": rss_before,
         "rss": rss,
         "replicas": len(stack.rasa_replicas),
+        "limits": limits,
     }
 
 
@@ -293,6 +352,17 @@ def main() -> None:
             None if training is None else training <= 180,
         )
     )
+    if "run" in results and results["run"]["limits"]:
+        ab = results["run"]["limits"]
+        cost = 1 - ab["on"]["throughput"] / ab["off"]["throughput"]
+        checks.append(
+            (
+                "rate limits on: chat throughput within 5 % of limits off (20 sessions, same stack, taking turns)",
+                f"{ab['on']['throughput']:.1f} vs {ab['off']['throughput']:.1f} msg/s ({cost * 100:+.1f} % cost); "
+                f"p95 {ab['on']['p95_ms']:.0f} vs {ab['off']['p95_ms']:.0f} ms; errors {ab['on']['errors']}",
+                cost <= 0.05 and ab["on"]["errors"] == 0,
+            )
+        )
     if "run" in results:
         rss = results["run"]["rss"]
         checks.append(("in-memory: all processes ≤ 2 GB RSS", f"{rss / 1e9:.2f} GB", rss <= 2e9))
