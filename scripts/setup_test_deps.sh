@@ -36,3 +36,17 @@ if [ ! -x .venv-fuzz/bin/schemathesis ] || [ "$(cat .venv-fuzz/.noodwijzer-stamp
   .venv-fuzz/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-fuzz.txt
   echo "$want" > .venv-fuzz/.noodwijzer-stamp
 fi
+
+# deduce for de-identifying the kept "not understood" messages (issue 19): its own venv,
+# because deduce 3.x needs regex>=2024.11.6 and Rasa 3.6 pins regex 2022.10.31.
+# Deduce() builds its lookup tables (a few minutes, offline) on first use and caches
+# them inside the venv: do that here, never in a chat.
+want=$(sha256sum requirements-deidentify.txt | cut -c1-16)
+if [ ! -x .venv-deidentify/bin/python ] || [ "$(cat .venv-deidentify/.noodwijzer-stamp 2>/dev/null)" != "$want" ]; then
+  echo "Installing deduce in .venv-deidentify (building its lookup tables takes a few minutes)..."
+  rm -rf .venv-deidentify
+  .venv/bin/python -m venv .venv-deidentify
+  .venv-deidentify/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-deidentify.txt
+  nice -n 10 .venv-deidentify/bin/python -c "import deduce; deduce.Deduce()" 2>/dev/null
+  echo "$want" > .venv-deidentify/.noodwijzer-stamp
+fi

@@ -17,6 +17,7 @@ from bot.gateway import (
     client_address,
     cors,
     health,
+    learning,
     limits,
     limits_redis,
     live,
@@ -55,6 +56,7 @@ ROUTES = (
     redactie_web,
     redactie_inzicht,  # after redactie_web: it uses the Redactie's database
     instellingen_web,  # after redactie_web: embed settings use its database (issue 20)
+    learning,  # after redactie_web: the kept messages live in its database (issue 19)
 )
 
 

@@ -17,6 +17,7 @@ from aiohttp import ClientConnectorError, ClientError, web
 from bot.core.regions import valid_region
 from bot.core.risks import get_risk, match_risk
 from bot.core.safety import find_danger
+from bot.gateway import learning
 from bot.gateway.client_address import request_key
 from bot.gateway.errors import BadInput, json_error, read_json_object
 from bot.gateway.idempotency import IdempotencyCache, KeyConflict, valid_key
@@ -175,7 +176,10 @@ async def answer(
     found = find_danger(message)  # once per message: it is the costliest check here
     danger = found is not None
     try:
-        messages = to_messages(await ask_rasa(app, session_id, message, region))
+        rasa_replies = await ask_rasa(app, session_id, message, region)
+        messages = to_messages(rasa_replies)
+        if learning.not_understood(rasa_replies):
+            learning.remember(app, region, message)  # only when the region opted in (issue 19)
     except (ClientError, asyncio.TimeoutError, ValueError) as exc:
         logger.warning("rasa unavailable (%s); answering in degraded mode", type(exc).__name__)
         key = (found and found.risk) or match_risk(message)

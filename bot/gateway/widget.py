@@ -34,6 +34,7 @@ from bot.core.embed_rules import relative_luminance as relative_luminance
 from bot.core.knowledge import ROOT
 from bot.core.regions import get_region, is_region_code, national_channels
 from bot.gateway.errors import json_error
+from bot.redactie import learn
 from bot.redactie.instellingen import LiveSettings, logo_of
 from bot.redactie.web import REDACTIE
 from bot.settings import Settings
@@ -457,7 +458,9 @@ async def widget_config(request: web.Request) -> web.Response:
     gemeente = request.query.get("gemeente")
     if gemeente is not None and (region is None or not GEMEENTE_RE.match(gemeente)):
         return json_error(400, "gemeente must be a lower-case name, with region")
-    response = web.json_response(get_embed_config(request.app).public(region, gemeente))
+    config = get_embed_config(request.app).public(region, gemeente)
+    config["privacy"] = learn.privacy_with_learning(request.app, region, config["privacy"])  # issue 19
+    response = web.json_response(config)
     # Short: a change in the Redactie must reach a new page load within seconds (issue 20).
     response.headers["Cache-Control"] = "public, max-age=5"
     return response

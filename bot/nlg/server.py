@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.ops import fastloop, memory
 from bot.redactie.advice import open_advice
 from bot.redactie.db import default_db
-from bot.redactie.inzicht_counts import Tally
+from bot.redactie.inzicht_counts import FALLBACK_RESPONSES, Tally
 from bot.redactie.notices import active_notice
 from bot.redactie.store import open_default_store
 from bot.settings import Settings
@@ -53,7 +53,11 @@ async def handle_nlg(request: web.Request) -> web.Response:
     region = region_from_tracker(tracker)
     request.app[TALLY].count_reply(region, name, arguments)  # Inzicht: a count in memory, nothing else kept
     rendered = await off_loop(replies.render, name, slots=tracker_slots(tracker), region=region, arguments=arguments)
-    return web.json_response(rendered.as_nlg())
+    reply = rendered.as_nlg()
+    if name in FALLBACK_RESPONSES:
+        # A marker, not text: the gateway keeps the message for regions that opted in (issue 19).
+        reply["custom"] = {"niet_begrepen": True}
+    return web.json_response(reply)
 
 
 def tracker_slots(tracker: dict[str, Any]) -> dict[str, Any]:
