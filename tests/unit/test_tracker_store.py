@@ -99,3 +99,37 @@ def test_pickled_conversations_expire_too(monkeypatch):
     now[0] += 61
     assert run(s.retrieve("a")) is None
     assert s.stored_counts() == {"live": 0, "pickled": 0}
+
+
+def test_freed_memory_is_given_back_at_most_once_per_interval(monkeypatch):
+    # glibc keeps freed pages dirty (RSS grows under a steady load, make soak);
+    # malloc_trim(0) gives them back, but not on every message.
+    from bot_rasa import tracker_store
+
+    calls: list[int] = []
+    monkeypatch.setattr(tracker_store, "_malloc_trim", lambda pad: calls.append(pad) or 1)
+    returner = tracker_store.FreedMemoryReturner(interval_s=30.0)
+    start = returner._last
+    assert not returner.maybe_trim(start + 10)
+    assert returner.maybe_trim(start + 31)
+    assert not returner.maybe_trim(start + 40)
+    assert returner.maybe_trim(start + 62)
+    assert calls == [0, 0] and returner.trims == 2
+
+
+def test_the_store_gives_freed_memory_back_while_saving(monkeypatch):
+    from bot_rasa import tracker_store
+
+    calls: list[int] = []
+    monkeypatch.setattr(tracker_store, "_malloc_trim", lambda pad: calls.append(pad) or 1)
+    s = store()
+    s.memory.interval_s = 0.0
+    run(s.save(DialogueStateTracker.from_events("a", session("a", "hallo"))))
+    assert calls == [0]
+
+
+def test_malloc_trim_is_found_on_glibc():
+    from bot_rasa import tracker_store
+
+    assert tracker_store._malloc_trim is not None  # Debian and the container images use glibc
+    assert tracker_store._malloc_trim(0) in (0, 1)
