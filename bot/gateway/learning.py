@@ -18,11 +18,12 @@ from aiohttp import web
 
 from bot.ops.deidentify import Deidentifier
 from bot.redactie import learn
-from bot.redactie.db import DatabaseUnavailable
+from bot.redactie.db import Database, DatabaseUnavailable
 from bot.redactie.web import REDACTIE
 
 logger = logging.getLogger(__name__)
 
+PURGE_EVERY_S = 3600.0
 DEIDENTIFIER = web.AppKey("deidentifier", Deidentifier)
 PENDING = web.AppKey("learn_pending", set)
 
@@ -61,13 +62,25 @@ async def pending_done(app: web.Application) -> None:
         await asyncio.gather(*app[PENDING], return_exceptions=True)
 
 
+async def purge_hourly(db: Database) -> None:
+    """At most 30 days, also for a region that keeps nothing new (keep() purges too)."""
+    while True:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, learn.purge_old, db)
+        except DatabaseUnavailable:
+            pass  # next hour
+        await asyncio.sleep(PURGE_EVERY_S)
+
+
 def setup(app: web.Application) -> None:
     app[DEIDENTIFIER] = Deidentifier()
     app[PENDING] = set()
     learn.setup(app)
 
     async def worker(app: web.Application) -> AsyncIterator[None]:
+        purger = asyncio.get_running_loop().create_task(purge_hourly(app[REDACTIE].db))
         yield
+        purger.cancel()
         await pending_done(app)
         await asyncio.get_running_loop().run_in_executor(None, app[DEIDENTIFIER].close)
 

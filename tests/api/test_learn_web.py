@@ -159,3 +159,16 @@ async def test_gateway_keeps_only_the_workers_output_and_fails_closed(db) -> Non
     await learning.pending_done(app)
     await asyncio.sleep(0)
     assert [m["text"] for m in learn.kept(db, "VR19")] == ["ik ben [PERSOON]"]
+
+
+async def test_the_gateway_purges_old_messages_without_new_ones(db) -> None:  # noqa: F811
+    learn.set_enabled(db, "zeeland", "VR19", True)
+    learn.keep(db, "VR19", "oud", now=time.time() - 31 * 24 * 3600)
+    assert db.scalar("SELECT COUNT(*) FROM learn_messages") == 1
+    task = asyncio.get_running_loop().create_task(learning.purge_hourly(db))
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if db.scalar("SELECT COUNT(*) FROM learn_messages") == 0:
+            break
+    task.cancel()
+    assert db.scalar("SELECT COUNT(*) FROM learn_messages") == 0
