@@ -51,9 +51,9 @@ def _summary(states: list[str]) -> str:
 
 
 async def check(app: web.Application) -> dict[str, Any]:
-    cached = app.get("health_cache")
-    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-        cached_result: dict[str, Any] = cached[1]
+    cache: dict[str, Any] = app["health_cache"]
+    if cache and time.monotonic() - cache["at"] < CACHE_SECONDS:
+        cached_result: dict[str, Any] = cache["result"]
         return cached_result
     settings = app["settings"]
     groups = {
@@ -79,7 +79,8 @@ async def check(app: web.Application) -> dict[str, Any]:
             down.append("redis")
     healthy = not down
     result: dict[str, Any] = {"status": "ok" if healthy else "degraded", "components": components, "down": down}
-    app["health_cache"] = (time.monotonic(), result)
+    # Mutated, not replaced: a started aiohttp app's state must not change.
+    cache.update(at=time.monotonic(), result=result)
     return result
 
 
@@ -89,4 +90,5 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app["health_cache"] = {}
     app.router.add_get("/healthz", healthz)
