@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +25,8 @@ from bot.redactie.web import REDACTIE
 logger = logging.getLogger(__name__)
 
 PURGE_EVERY_S = 3600.0
+MAX_PENDING = 100
+WORKER_THREAD = web.AppKey("learn_thread", ThreadPoolExecutor)
 DEIDENTIFIER = web.AppKey("deidentifier", Deidentifier)
 PENDING = web.AppKey("learn_pending", set)
 
@@ -40,6 +43,8 @@ def remember(app: web.Application, region: str | None, message: str) -> None:
     cache = app.get(learn.LEARN_OPTIN)
     if not region or cache is None or DEIDENTIFIER not in app or region not in cache.get():
         return
+    if len(app[PENDING]) >= MAX_PENDING:
+        return  # the worker is behind (starting, or a burst): keep nothing rather than queue text in memory
     task = asyncio.get_running_loop().create_task(_keep(app, region, message))
     app[PENDING].add(task)
     task.add_done_callback(app[PENDING].discard)
@@ -47,7 +52,8 @@ def remember(app: web.Application, region: str | None, message: str) -> None:
 
 async def _keep(app: web.Application, region: str, message: str) -> None:
     loop = asyncio.get_running_loop()
-    text = await loop.run_in_executor(None, app[DEIDENTIFIER].deidentify, message)
+    # One thread of its own: a starting worker (~20 s) must not hold up the shared pool.
+    text = await loop.run_in_executor(app[WORKER_THREAD], app[DEIDENTIFIER].deidentify, message)
     if text is None:
         return  # the worker could not answer: keep nothing
     try:
@@ -75,6 +81,7 @@ async def purge_hourly(db: Database) -> None:
 def setup(app: web.Application) -> None:
     app[DEIDENTIFIER] = Deidentifier()
     app[PENDING] = set()
+    app[WORKER_THREAD] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deidentify")
     learn.setup(app)
 
     async def worker(app: web.Application) -> AsyncIterator[None]:
@@ -82,6 +89,7 @@ def setup(app: web.Application) -> None:
         yield
         purger.cancel()
         await pending_done(app)
-        await asyncio.get_running_loop().run_in_executor(None, app[DEIDENTIFIER].close)
+        await asyncio.get_running_loop().run_in_executor(app[WORKER_THREAD], app[DEIDENTIFIER].close)
+        app[WORKER_THREAD].shutdown(wait=False)
 
     app.cleanup_ctx.append(worker)

@@ -172,3 +172,19 @@ async def test_the_gateway_purges_old_messages_without_new_ones(db) -> None:  # 
             break
     task.cancel()
     assert db.scalar("SELECT COUNT(*) FROM learn_messages") == 0
+
+
+async def test_a_backlog_keeps_nothing_more(db) -> None:  # noqa: F811
+    app = web.Application()
+    redactie_web.setup(app, db=db)
+    learning.setup(app)
+    learn.set_enabled(db, "zeeland", "VR19", True)
+    worker = FakeWorker("x")
+    app[learning.DEIDENTIFIER] = worker  # type: ignore[assignment]
+    waiting = [asyncio.get_running_loop().create_future() for _ in range(learning.MAX_PENDING)]
+    app[learning.PENDING].update(waiting)  # the worker is that far behind
+    learning.remember(app, "VR19", "te veel")
+    await asyncio.sleep(0.1)
+    assert worker.seen == [] and learn.kept(db, "VR19") == []
+    for future in waiting:
+        future.cancel()
