@@ -44,15 +44,14 @@ from bot.settings import Settings
 _T = TypeVar("_T")
 
 
-# --- giving freed memory back (make soak: Rasa's memory must stay flat) ------------------
+# --- giving freed memory back (make soak: Rasa's memory should stay flat) ----------------
 #
-# Under a slow, steady load a Rasa process's RSS grew in a straight line (~2 MB
-# per minute) while neither Python's live objects (tracemalloc) nor glibc's
-# bytes in use (mallinfo2) grew: every message frees as much as it allocates,
-# but the next allocations land on other free spots inside glibc's heaps, so
-# ever more free pages are dirty and count as RSS (up to ~30 MB per process).
-# glibc gives such pages back only from the top of a heap; malloc_trim(0) gives
-# back every free page. Cheap (a few ms), so once per TRIM_INTERVAL_S of saves.
+# Under a steady load glibc keeps much of what each message frees as dirty free
+# pages inside its heaps (RSS), and gives pages back only from a heap's top.
+# malloc_trim(0) gives back every free page: 22-27 MB per Rasa process in the
+# soak. It does not stop all growth (docs/performance.md, soak). It walks all free
+# memory, so not on every message: at
+# most once per TRIM_INTERVAL_S, from the tracker store's save.
 
 TRIM_INTERVAL_S = 30.0
 
