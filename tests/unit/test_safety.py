@@ -33,6 +33,15 @@ RISK_KEYS = set(
 )
 
 ACUTE = [
+    # Kinds missed in blind set 5 (written anew here, not copied): English smoke, gas, a head
+    # injury and a dike breach; a person gone under in a canal; hypothermia; "fikkie".
+    "smoke in the hallway and the fire alarm is beeping, we are on the top floor",
+    "I can smell gas everywhere in the kitchen",
+    "my mother fell down the stairs and she isn't waking up",
+    "the levee near our street has breached, water is rushing into the houses",
+    "een jongen is in de gracht gesprongen en is niet meer boven gekomen",
+    "opa heeft uren in de kou gelegen, hij is ijskoud en verward",
+    "fikkie in de schuur, wat moet ik doen",
     # Flames close by, a fire coming at the house, a sparking power line (issue 14's list).
     "er komen vlammen uit het stopcontact in de slaapkamer",
     "het vuur komt naar ons huis toe",
