@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import json
 import math
 import pickle
@@ -83,6 +84,13 @@ class FreedMemoryReturner:
         if _malloc_trim is None or now - self._last < self.interval_s:
             return False
         self._last = now
+        # Each message leaves ~30 objects in reference cycles; Python's automatic
+        # full collection waits for ~150,000 of them (a quarter of the objects
+        # that survived start-up: ~60 MB, ~30 min of soak). With the start-up
+        # objects frozen (bot/ops/memory.py) a full pass only walks what was made
+        # since, so it is cheap; without freezing it would take ~0.6 s.
+        if gc.get_freeze_count() > 0:
+            gc.collect()
         _malloc_trim(0)
         self.trims += 1
         return True
