@@ -133,3 +133,18 @@ def test_malloc_trim_is_found_on_glibc():
 
     assert tracker_store._malloc_trim is not None  # Debian and the container images use glibc
     assert tracker_store._malloc_trim(0) in (0, 1)
+
+
+def test_cyclic_garbage_is_collected_when_start_up_objects_are_frozen(monkeypatch):
+    from bot_rasa import tracker_store
+
+    collected: list[int] = []
+    monkeypatch.setattr(tracker_store, "_malloc_trim", lambda pad: 1)
+    monkeypatch.setattr(tracker_store.gc, "get_freeze_count", lambda: 1000)
+    monkeypatch.setattr(tracker_store.gc, "collect", lambda: collected.append(1) or 0)
+    returner = tracker_store.FreedMemoryReturner(interval_s=30.0)
+    assert returner.maybe_trim(returner._last + 31)
+    assert collected == [1]
+    monkeypatch.setattr(tracker_store.gc, "get_freeze_count", lambda: 0)  # not frozen: a full pass would be slow
+    assert returner.maybe_trim(returner._last + 31)
+    assert collected == [1]
