@@ -384,7 +384,10 @@ class Stack:
         restarts it. Returns the killed process id."""
         with self.lock:
             proc = self.procs[name]
-        os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it had just died by itself and was reaped: the state a kill leaves
         proc.wait(timeout=10)
         return proc.pid
 

@@ -54,7 +54,11 @@ def healthy(stack: Stack, timeout: float = RESTART_TIMEOUT) -> None:
     while time.monotonic() < deadline:
         status, body = get_json(f"{stack.gateway}/healthz")
         if status == 200:
-            return
+            # /healthz caches for 2 s: a 200 right after a kill can be the old answer.
+            time.sleep(2.1)
+            status, body = get_json(f"{stack.gateway}/healthz")
+            if status == 200:
+                return
         time.sleep(1)
     raise AssertionError(f"cluster not healthy again: {body}")
 
