@@ -146,6 +146,26 @@ class _Tables:
     weak_names: frozenset[str]  # risk names that are also everyday words ("rook": smoke, or smelled)
     hot_from: int
     cold_to: int
+    # lang -> word -> the (risk, cue) pairs whose first element has that word: only
+    # those cues can match a message (prefix and suffix first elements: `open_cues`).
+    first_words: dict[str, dict[str, tuple[tuple[str, _Cue], ...]]] = field(default_factory=dict)
+    open_cues: dict[str, tuple[tuple[str, _Cue], ...]] = field(default_factory=dict)
+
+
+def _first_word_index(
+    cues: dict[str, tuple[_Cue, ...]],
+) -> tuple[dict[str, tuple[tuple[str, _Cue], ...]], tuple[tuple[str, _Cue], ...]]:
+    index: dict[str, list[tuple[str, _Cue]]] = {}
+    open_cues: list[tuple[str, _Cue]] = []
+    for key, per_risk in cues.items():
+        for cue in per_risk:
+            first = cue.elements[0]
+            if any(alt.kind != "word" for alt in first):
+                open_cues.append((key, cue))
+                continue
+            for word in {form for alt in first for form in alt.forms}:
+                index.setdefault(word, []).append((key, cue))
+    return {word: tuple(pairs) for word, pairs in index.items()}, tuple(open_cues)
 
 
 @functools.lru_cache(maxsize=1)
@@ -184,6 +204,8 @@ def _tables() -> _Tables:
         question_cues=question,
         hot_from=int(temperature.get("hot_from", 28)),
         cold_to=int(temperature.get("cold_to", 0)),
+        first_words={lang: _first_word_index(cues[lang])[0] for lang in cues},
+        open_cues={lang: _first_word_index(cues[lang])[1] for lang in cues},
     )
 
 
@@ -227,17 +249,65 @@ def _alt_matches(alt: _Alt, forms: frozenset[str]) -> bool:
     return any(f.endswith(part) and len(f) > len(part) for f in forms)
 
 
-def _cue_matches(cue: _Cue, forms: Sequence[frozenset[str]]) -> bool:
-    def from_position(index: int, start: int, end: int) -> bool:
-        if index == len(cue.elements):
-            return True
-        for pos in range(start, min(end, len(forms))):
-            here = any(_alt_matches(alt, forms[pos]) for alt in cue.elements[index])
-            if here and from_position(index + 1, pos + 1, pos + 2 + MAX_GAP):
-                return True
-        return False
+class _Positions:
+    """Where each cue word occurs in one message, worked out once per word.
 
-    return from_position(0, 0, len(forms))
+    The tables hold about 900 cues with 1,500 words and a message has a few
+    dozen words; testing every cue word at every position again for each cue
+    (and again inside the gap search) cost a fifth of Rasa's CPU per message.
+    """
+
+    def __init__(self, forms: Sequence[frozenset[str]]) -> None:
+        self.forms = forms
+        self.every = frozenset().union(*forms) if forms else frozenset()
+        self._alts: dict[int, tuple[int, ...]] = {}
+
+    def of_alt(self, alt: _Alt) -> tuple[int, ...]:
+        key = id(alt)  # alts live in the cached tables, so their ids are stable
+        found = self._alts.get(key)
+        if found is None:
+            if alt.kind == "word" and alt.forms.isdisjoint(self.every):
+                found = ()
+            else:
+                found = tuple(pos for pos, word_forms in enumerate(self.forms) if _alt_matches(alt, word_forms))
+            self._alts[key] = found
+        return found
+
+    def of_element(self, element: tuple[_Alt, ...]) -> tuple[int, ...]:
+        if len(element) == 1:
+            return self.of_alt(element[0])
+        return tuple(sorted({pos for alt in element for pos in self.of_alt(alt)}))
+
+    def first(self, element: tuple[_Alt, ...]) -> int | None:
+        found = self.of_element(element)
+        return found[0] if found else None
+
+    def matches(self, cue: _Cue) -> bool:
+        """All elements in order, each within MAX_GAP other words of the one before."""
+        places = []
+        for element in cue.elements:
+            found = self.of_element(element)
+            if not found:
+                return False
+            places.append(found)
+
+        def from_position(index: int, start: int, end: int) -> bool:
+            if index == len(places):
+                return True
+            for pos in places[index]:
+                if pos >= end:
+                    break
+                if pos >= start and from_position(index + 1, pos + 1, pos + 2 + MAX_GAP):
+                    return True
+            return False
+
+        return from_position(0, 0, len(self.forms))
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(text: str, lang: str) -> _Positions:
+    # decide() asks several questions about one message; they share the word forms.
+    return _Positions(_forms(text, lang))
 
 
 # --- the risk -----------------------------------------------------------------------
@@ -309,16 +379,30 @@ def _temperature_scores(text: str) -> dict[str, int]:
     return scores
 
 
-def guess_risk(text: str, lang: str = "nl") -> RiskGuess:
-    """Which risk a message is about, from names, situation cues and temperatures."""
+def cue_scores(text: str, lang: str = "nl") -> dict[str, int]:
+    """The situation cues' score per risk (situations.yml), before names and temperatures."""
     tables = _tables()
     lang = lang if lang in tables.cues else "nl"
-    forms = _forms(text, lang)
+    positions = _positions(text, lang)
+    # Only cues whose first word occurs in the message can match.
+    possible: dict[str, dict[int, _Cue]] = {}
+    index = tables.first_words[lang]
+    for word in positions.every:
+        for key, cue in index.get(word, ()):
+            possible.setdefault(key, {})[id(cue)] = cue
+    for key, cue in tables.open_cues[lang]:
+        possible.setdefault(key, {})[id(cue)] = cue
     scores: dict[str, int] = {}
-    for key, cues in tables.cues[lang].items():
-        score = _score(cues, forms)
+    for key in tables.cues[lang]:  # the tables' order, so ties and reports stay stable
+        score = _score(tuple(possible[key].values()), positions) if key in possible else 0
         if score:
             scores[key] = score
+    return scores
+
+
+def guess_risk(text: str, lang: str = "nl") -> RiskGuess:
+    """Which risk a message is about, from names, situation cues and temperatures."""
+    scores = cue_scores(text, lang)
     for key, value in _temperature_scores(text).items():
         scores[key] = scores.get(key, 0) + value
     # A name and cues for the same risk often are the same words ("waterleiding"):
@@ -329,18 +413,17 @@ def guess_risk(text: str, lang: str = "nl") -> RiskGuess:
     return decide_scores(scores)
 
 
-def _score(cues: Sequence[_Cue], forms: Sequence[frozenset[str]]) -> int:
+def _score(cues: Sequence[_Cue], positions: _Positions) -> int:
     """The weights of the matching cues; one-word cues on the same word count once
     (the highest), so "dijk" and "dijken" do not make one word count twice."""
     total = 0
     single: dict[int, int] = {}
     for cue in cues:
         if len(cue.elements) == 1:
-            for pos, word_forms in enumerate(forms):
-                if any(_alt_matches(alt, word_forms) for alt in cue.elements[0]):
-                    single[pos] = max(single.get(pos, 0), cue.weight)
-                    break
-        elif _cue_matches(cue, forms):
+            pos = positions.first(cue.elements[0])
+            if pos is not None:
+                single[pos] = max(single.get(pos, 0), cue.weight)
+        elif positions.matches(cue):
             total += cue.weight
     return total + sum(single.values())
 
@@ -364,24 +447,24 @@ def decide_scores(scores: dict[str, int]) -> RiskGuess:
 def person_in_distress(text: str, lang: str = "nl") -> bool:
     """A person ("mn buurman", "de bestuurder") and a distress word ("vast", "gewond") in one message."""
     tables = _tables()
-    forms = _forms(text, lang)
+    every = _positions(text, lang).every
     people = tables.people.get(lang, frozenset())
     distress = tables.distress.get(lang, frozenset())
-    return any(not f.isdisjoint(people) for f in forms) and any(not f.isdisjoint(distress) for f in forms)
+    return not every.isdisjoint(people) and not every.isdisjoint(distress)
 
 
 def is_kit_question(text: str) -> bool:
     """A question about supplies ("noodpakket", "wat moet ik in huis halen")."""
-    forms = _forms(text, "nl")
-    return any(_cue_matches(cue, forms) for cue in _tables().kit_cues)
+    positions = _positions(text, "nl")
+    return any(positions.matches(cue) for cue in _tables().kit_cues)
 
 
 def is_question(text: str, lang: str = "nl") -> bool:
     """A question or a preparation ("hoe lang", "tips", "wat moet ik doen bij")."""
     if "?" in (text or ""):
         return True
-    forms = _forms(text, lang)
-    return any(_cue_matches(cue, forms) for cue in _tables().question_cues.get(lang, ()))
+    positions = _positions(text, lang)
+    return any(positions.matches(cue) for cue in _tables().question_cues.get(lang, ()))
 
 
 # --- the sentence-level decision ------------------------------------------------------------

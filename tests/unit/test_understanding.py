@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 
 from bot.core import english, understanding
 from bot.core.language import detect_language
@@ -258,3 +262,55 @@ def test_english_and_numbers_templates_render():
         "utter_risk_choice", {"options": [{"key": "storm", "title": "Storm"}, {"key": "hitte", "title": "Hitte"}]}
     )
     assert choice.text.startswith("Bedoel je storm of hitte?") and len(choice.buttons) == 3
+
+
+def _naive_cue_matches(cue: Any, forms: Any) -> bool:
+    """Every element at every position, the way the tables read: the reference for the index."""
+
+    def from_position(index: int, start: int, end: int) -> bool:
+        if index == len(cue.elements):
+            return True
+        return any(
+            any(understanding._alt_matches(alt, forms[pos]) for alt in cue.elements[index])
+            and from_position(index + 1, pos + 1, pos + 2 + understanding.MAX_GAP)
+            for pos in range(start, min(end, len(forms)))
+        )
+
+    return from_position(0, 0, len(forms))
+
+
+def _naive_scores(text: str, lang: str) -> dict[str, int]:
+    forms = understanding._forms(text, lang)
+    scores = {}
+    for key, cues in understanding._tables().cues[lang].items():
+        total, single = 0, dict[int, int]()
+        for cue in cues:
+            if len(cue.elements) == 1:
+                hits = [
+                    pos
+                    for pos in range(len(forms))
+                    if any(understanding._alt_matches(a, forms[pos]) for a in cue.elements[0])
+                ]
+                if hits:
+                    single[hits[0]] = max(single.get(hits[0], 0), cue.weight)
+            elif _naive_cue_matches(cue, forms):
+                total += cue.weight
+        if total + sum(single.values()):
+            scores[key] = total + sum(single.values())
+    return scores
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_indexed_cue_matching_equals_testing_every_cue(lang: str) -> None:
+    # cue_scores only tests cues whose first word is in the message, with positions
+    # worked out once per word; that must score exactly like testing every cue.
+    texts = ["de dijk achter ons huis lekt", "bruin water uit de kraan", "the dike is leaking, water everywhere"]
+    for path in sorted((Path(__file__).parents[2] / "tests" / "nlu").glob("blind_heldout*.yml"))[:3]:
+        texts += [m["text"] for m in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]]
+    assert len(texts) > 300
+    matched = 0
+    for text in texts:
+        expected = _naive_scores(text, lang)
+        assert understanding.cue_scores(text, lang) == expected, text
+        matched += bool(expected)
+    assert matched > 100  # the comparison covered real matches, not only empty scores
