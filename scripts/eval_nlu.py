@@ -488,7 +488,13 @@ def _pct(pair: tuple[int, int]) -> str:
     return f"{right}/{total} ({right / total:.3f})" if total else "-"
 
 
-def e2e_section(results: dict[str, E2EResult], source: str) -> str:
+def e2e_section(results: dict[str, E2EResult], source: str, test_sets: tuple[str, ...] = ()) -> str:
+    """`test_sets`: the sets nobody tunes on. Their misses stay out of the report, so that
+    reading it never turns them into development data; the tables still show where they fail."""
+    if len(test_sets) > 1 and all(name in results for name in test_sets):
+        combined = E2EResult([row for name in test_sets for row in results[name].rows])
+        results = {**results, "test sets together": combined}
+        test_sets = (*test_sets, "test sets together")
     lines = [
         E2E_SECTION_START,
         "## End to end on the blind held-out sets (first reply)",
@@ -532,7 +538,9 @@ def e2e_section(results: dict[str, E2EResult], source: str) -> str:
             )
             lines.append("")
         misses = [r for r in result.rows if not r[3]]
-        if misses:
+        if name in test_sets:
+            lines += [f"{len(misses)} misses, not listed: this is a test set (see above).", ""]
+        elif misses:
             lines += ["Misses:", ""]
             for example, kind, risk, _ in misses:
                 expected = example.intent + (f"/{example.risk}" if example.risk else "")

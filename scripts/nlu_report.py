@@ -24,7 +24,15 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-HELDOUT_SETS = [ROOT / "tests" / "nlu" / f"blind_heldout{suffix}.yml" for suffix in ("", "_2", "_3", "_4", "_5")]
+# Development sets: each written blind and scored once blind (docs/nlu.md keeps those first
+# scores), then their misses were used for tuning. Sets 6 and 7 (420 messages) scored 0.833
+# blind on 2026-11-30 before they became development sets.
+HELDOUT_SETS = [
+    ROOT / "tests" / "nlu" / f"blind_heldout{suffix}.yml" for suffix in ("", "_2", "_3", "_4", "_5", "_6", "_7")
+]
+# Test sets (420 messages, written blind 2026-11-30 by a session that read nothing of the
+# project): never tuned on, and the report hides their misses.
+TEST_SETS = [ROOT / "tests" / "nlu" / f"blind_heldout{suffix}.yml" for suffix in ("_8", "_9")]
 RELABEL = ROOT / "tests" / "nlu" / "relabel.yml"
 
 
@@ -58,15 +66,17 @@ def sayer(gateway: str) -> Callable[[str], list[dict[str, Any]]]:
     return say
 
 
-def run_e2e(gateway: str, source: str) -> dict[str, Any]:
+def run_e2e(gateway: str, source: str, sets: str = "all") -> dict[str, Any]:
     ev = _eval_nlu()
     results = {}
-    for path in HELDOUT_SETS:
+    chosen = {"all": HELDOUT_SETS + TEST_SETS, "dev": HELDOUT_SETS, "test": TEST_SETS}[sets]
+    for path in chosen:
         if not path.exists():
             continue
         examples = ev.load_blind(path, relabels())
         results[str(path.relative_to(ROOT))] = ev.score_e2e(examples, sayer(gateway))
-    section = ev.e2e_section(results, source)
+    test_names = tuple(str(p.relative_to(ROOT)) for p in TEST_SETS)
+    section = ev.e2e_section(results, source, test_sets=test_names)
     ev.write_e2e_report(ROOT / "docs" / "nlu.md", section)
     print(section)
     return results
@@ -121,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gateway", help="base URL of a running gateway; default: start the stack")
     parser.add_argument("--cv", type=int, default=0, metavar="FOLDS", help="also run cross-validation")
+    parser.add_argument("--sets", choices=("all", "dev", "test"), default="all", help="which blind sets to score")
     args = parser.parse_args(argv)
     if args.gateway:
-        run_e2e(args.gateway.rstrip("/"), f"the gateway at {args.gateway}")
+        run_e2e(args.gateway.rstrip("/"), f"the gateway at {args.gateway}", args.sets)
     else:
         from bot.ops.stack import Stack, latest_model
 
@@ -144,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             stack.start(timeout=240)
             try:
-                run_e2e(stack.gateway, f"the real stack (model `{model.name}`)")
+                run_e2e(stack.gateway, f"the real stack (model `{model.name}`)", args.sets)
             finally:
                 stack.stop()
     if args.cv:

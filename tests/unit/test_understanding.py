@@ -191,7 +191,7 @@ def _heldout_sets() -> list:
     spec = importlib.util.spec_from_file_location("scripts_nlu_report_sets", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [path for path in module.HELDOUT_SETS if path.exists()]
+    return [path for path in module.HELDOUT_SETS + module.TEST_SETS if path.exists()]
 
 
 def test_blind_heldout_sets_are_not_in_the_training_data():
