@@ -84,6 +84,22 @@ def free_port() -> int:
         return port
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports. Asked one at a time, the kernel may hand out a
+    port it just handed out (nothing is bound to it yet): seen once as two parts of
+    one stack on the same port. All sockets stay open until every port is chosen."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -122,7 +138,8 @@ class Stack:
         """A stack of the given profile on free ports (tests, benchmarks). Unless data_dir
         is given, its services keep their data in a fresh folder under /tmp, never in the
         var/ of a `make cluster` that may be running."""
-        ports = {name: free_port() for name in default_ports(profile, rasa_replicas)}
+        names = list(default_ports(profile, rasa_replicas))
+        ports = dict(zip(names, free_ports(len(names))))
         if "data_dir" not in kwargs and any(name in ports for name in SERVICES):
             data_dir = Path(tempfile.mkdtemp(prefix="nw-stack-"))
             data_dir.chmod(0o755)  # PostgreSQL runs as its own user when we are root

@@ -109,3 +109,36 @@ def test_conversations_are_shared_and_expire_when_idle(shared_env):
     assert 100 < client.ttl(keys[0]) <= 120, "idle conversations expire after NW_TRACKER_TTL"
     stored = client.get(keys[0]).decode()
     assert "tweeën" in stored or "twee" in stored  # really stored in Redis, not in the process
+
+
+def test_stores_use_the_asyncio_client_and_work_from_a_new_event_loop(shared_env):
+    # The stores talk to Redis with redis.asyncio inside Rasa's event loop (a blocking
+    # client held the loop on every round trip); a client belongs to the loop that made it.
+    import redis.asyncio
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+
+    from bot_rasa.tracker_store import SharedRedisLockStore, SharedRedisTrackerStore
+
+    store, locks = SharedRedisTrackerStore(Domain.load("domain.yml")), SharedRedisLockStore()
+    sender = "s-" + uuid.uuid4().hex
+    clients = []
+
+    async def one_message(budget: int) -> None:
+        async with locks.lock(sender, wait_time_in_seconds=0.05):
+            tracker = await store.get_or_create_tracker(sender)
+            tracker.update(SlotSet("kit_budget", budget))
+            await store.save(tracker)
+        clients.extend([store.ared.get(), locks.ared.get()])
+
+    asyncio.run(one_message(25))
+    asyncio.run(one_message(50))  # a second loop: new connections, same data
+
+    async def read() -> object:
+        tracker = await store.retrieve(sender)
+        return tracker.get_slot("kit_budget") if tracker else None
+
+    assert asyncio.run(read()) == 50
+    assert all(isinstance(c, redis.asyncio.Redis) for c in clients)
+    assert clients[0] is not clients[2], "each event loop gets its own client"
+    assert redis.Redis.from_url(shared_env).get(f"noodwijzer:lock:{sender}") is None

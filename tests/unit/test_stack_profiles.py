@@ -42,3 +42,17 @@ def test_an_outside_redis_switches_make_run_to_shared_conversations(monkeypatch)
     stack = Stack(ports=default_ports("run", 2))
     assert stack.endpoints == "endpoints.redis.yml"
     assert stack.env()["NW_REDIS_URL"] == "redis://10.0.0.5:6379/0"
+
+
+def test_a_stack_on_free_ports_never_gives_two_parts_one_port() -> None:
+    # Ports asked one at a time could repeat (the gateway and an action server once got
+    # the same one, and the gateway could not start); the cluster has 12 parts.
+    from bot.ops.stack import Stack, free_ports
+
+    for _ in range(20):
+        stack = Stack.on_free_ports(profile="cluster")
+        try:
+            assert len(set(stack.ports.values())) == len(stack.ports)
+        finally:
+            stack.stop()
+    assert len(set(free_ports(50))) == 50
