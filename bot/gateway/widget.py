@@ -26,12 +26,14 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.core.embed_rules import (  # the contrast rules live in bot/core (also used by the Redactie)
     COLOR_KEYS,
     HEX_COLOR_RE,
+    LANGUAGES,
     contrast_problems,
 )
 from bot.core.embed_rules import CONTRAST_PAIRS as CONTRAST_PAIRS
 from bot.core.embed_rules import contrast_ratio as contrast_ratio
 from bot.core.embed_rules import relative_luminance as relative_luminance
 from bot.core.knowledge import ROOT
+from bot.core.language import ENGLISH, detect_language
 from bot.core.regions import get_region, is_region_code, national_channels
 from bot.gateway.errors import json_error
 from bot.redactie import learn
@@ -170,20 +172,71 @@ def _check_starters(starters: Any, where: str) -> list[dict[str, str]]:
     return checked
 
 
+def _check_english_starters(starters: Any, where: str) -> list[dict[str, str]]:
+    """English starters send an English sentence: a /command would skip the English path."""
+    if not isinstance(starters, list):
+        raise EmbedConfigError(f"{where}: starters_en must be a list")
+    checked = []
+    for item in starters:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("title"), str)
+            and isinstance(item.get("payload"), str)
+            and item["title"].strip()
+            and item["payload"].strip()
+            and not item["payload"].lstrip().startswith("/")
+            and "\n" not in item["payload"]
+            and len(item["payload"]) <= 200
+        ):
+            raise EmbedConfigError(f"{where}: each English starter needs a title and an English sentence as payload")
+        checked.append({"title": item["title"], "payload": item["payload"].strip()})
+    return checked
+
+
+def _check_ui(ui: Any, where: str, name: str, base_ui: dict[str, str] | None) -> dict[str, str]:
+    if not isinstance(ui, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in ui.items()):
+        raise EmbedConfigError(f"{where}: {name} must map names to text")
+    if base_ui is not None and set(ui) - set(base_ui):
+        raise EmbedConfigError(f"{where}: {name} keys not in the defaults: {sorted(set(ui) - set(base_ui))}")
+    return {**(base_ui or {}), **ui}
+
+
+ENTRY_KEYS = {
+    "name",
+    "colors",
+    "logo",
+    "language",
+    "greeting",
+    "starters",
+    "allowed_origins",
+    "ui",
+    # The English words (issue 20: a region that starts in English).
+    "greeting_en",
+    "starters_en",
+    "ui_en",
+    "privacy_learning_en",
+}
+
+
 def _check_entry(entry: Any, where: str, base: dict[str, Any] | None) -> dict[str, Any]:
     """Validate one block and merge it over `base` (the defaults) when given."""
     if not isinstance(entry, dict):
         raise EmbedConfigError(f"{where}: must be a mapping")
-    known = {"name", "colors", "logo", "greeting", "starters", "allowed_origins", "ui"}
-    unknown = set(entry) - known
+    unknown = set(entry) - ENTRY_KEYS
     if unknown:
         raise EmbedConfigError(f"{where}: unknown keys {sorted(unknown)}")
     merged = dict(base or {})
-    for key in ("name", "greeting"):
+    for key in ("name", "greeting", "greeting_en", "privacy_learning_en"):
         if key in entry:
             if not isinstance(entry[key], str) or not entry[key].strip():
                 raise EmbedConfigError(f"{where}: {key} must be text")
             merged[key] = entry[key].strip()
+    if "112" not in merged.get("greeting_en", "112"):
+        raise EmbedConfigError(f"{where}: greeting_en must mention 112")
+    if "language" in entry:
+        if entry["language"] not in LANGUAGES:
+            raise EmbedConfigError(f"{where}: language must be one of {sorted(LANGUAGES)}")
+        merged["language"] = entry["language"]
     if "colors" in entry:
         merged["colors"] = _check_colors(entry["colors"], where)
     if "logo" in entry:
@@ -195,21 +248,43 @@ def _check_entry(entry: Any, where: str, base: dict[str, Any] | None) -> dict[st
         merged["logo"] = logo
     if "starters" in entry:
         merged["starters"] = _check_starters(entry["starters"], where)
+    if "starters_en" in entry:
+        merged["starters_en"] = _check_english_starters(entry["starters_en"], where)
     if "allowed_origins" in entry:
         if not isinstance(entry["allowed_origins"], list):
             raise EmbedConfigError(f"{where}: allowed_origins must be a list")
         merged["allowed_origins"] = [parse_origin_pattern(o) for o in entry["allowed_origins"]]
     if "ui" in entry:
-        ui = entry["ui"]
-        if not isinstance(ui, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in ui.items()):
-            raise EmbedConfigError(f"{where}: ui must map names to text")
-        if base is not None and set(ui) - set(base["ui"]):
-            raise EmbedConfigError(f"{where}: ui keys not in the defaults: {sorted(set(ui) - set(base['ui']))}")
-        merged["ui"] = {**(base or {}).get("ui", {}), **ui}
-    missing = {"name", "colors", "logo", "greeting", "starters", "allowed_origins", "ui"} - set(merged)
+        merged["ui"] = _check_ui(entry["ui"], where, "ui", base["ui"] if base else None)
+    if "ui_en" in entry:
+        # Every English word exists in Dutch and the other way round: no word is missing in either.
+        merged["ui_en"] = _check_ui(entry["ui_en"], where, "ui_en", base["ui_en"] if base else None)
+    missing = ENTRY_KEYS - {"language"} - set(merged)
     if missing:
         raise EmbedConfigError(f"{where}: missing {sorted(missing)}")
+    if base is None and set(merged["ui_en"]) != set(merged["ui"]):
+        raise EmbedConfigError(
+            f"{where}: ui_en needs the same words as ui: {sorted(set(merged['ui']) ^ set(merged['ui_en']))}"
+        )
+    merged.setdefault("language", "nl")
     return merged
+
+
+@functools.lru_cache(maxsize=256)
+def _is_english(text: str) -> bool:
+    return detect_language(text) == ENGLISH
+
+
+def words_for(entry: dict[str, Any]) -> dict[str, Any]:
+    """The widget's words in the entry's language: Dutch, or English (issue 20).
+
+    An own greeting (the Redactie's, or a gemeente's) is used in English only when it
+    is English; a Dutch one gives way to the English default, which mentions 112."""
+    if entry.get("language") != "en":
+        return {"language": "nl", "greeting": entry["greeting"], "starters": entry["starters"], "ui": entry["ui"]}
+    own = entry.get("own_greeting")
+    greeting = own if own and _is_english(own) else entry["greeting_en"]
+    return {"language": "en", "greeting": greeting, "starters": entry["starters_en"], "ui": entry["ui_en"]}
 
 
 class EmbedConfig:
@@ -254,14 +329,18 @@ class EmbedConfig:
             target = merged.for_region(region, create=True)
             if gemeente:
                 entry = {**target, "gemeente": gemeente, "allowed_origins": origins}
-                for key in ("name", "greeting"):
+                for key in ("name", "greeting", "language"):  # no language: the region's
                     if data.get(key):
                         entry[key] = data[key]
+                if data.get("greeting"):
+                    entry["own_greeting"] = data["greeting"]
                 merged.gemeenten[(region, gemeente)] = entry
                 continue
             for key in ("name", "greeting", "colors", "language", "privacy"):
                 if key in data:
                     target[key] = data[key]
+            if data.get("greeting"):
+                target["own_greeting"] = data["greeting"]
             if "logo_url" in data:
                 target["logo_url"] = data["logo_url"]
             target["allowed_origins"] = [*origins, *self.extra.get(region, []), *extra_all]
@@ -303,13 +382,17 @@ class EmbedConfig:
             "logo_url": entry["logo_url"]
             if "logo_url" in entry
             else (f"/widget/logos/{entry['logo']}" if entry["logo"] else None),
-            "language": entry.get("language", "nl"),
             "privacy": entry.get("privacy") or None,
-            "greeting": entry["greeting"],
-            "starters": entry["starters"],
-            "ui": entry["ui"],
+            **words_for(entry),
             "safety": safety_links(code),
         }
+
+    def learning_line(self, code: str | None, language: str) -> str | None:
+        """The privacy sentence about learning (issue 19) in English; None: learn.py's Dutch one."""
+        if language != "en":
+            return None
+        text: str = self.for_region(code).get("privacy_learning_en") or self.defaults["privacy_learning_en"]
+        return text
 
 
 def safety_links(code: str | None) -> dict[str, Any]:
@@ -459,7 +542,12 @@ async def widget_config(request: web.Request) -> web.Response:
     if gemeente is not None and (region is None or not GEMEENTE_RE.match(gemeente)):
         return json_error(400, "gemeente must be a lower-case name, with region")
     config = get_embed_config(request.app).public(region, gemeente)
-    config["privacy"] = learn.privacy_with_learning(request.app, region, config["privacy"])  # issue 19
+    own_privacy = config["privacy"]
+    config["privacy"] = learn.privacy_with_learning(request.app, region, own_privacy)  # issue 19
+    english_line = get_embed_config(request.app).learning_line(region, config["language"])
+    if english_line and config["privacy"] != own_privacy:
+        # The region learns from unclear questions: say so in the widget's language.
+        config["privacy"] = f"{own_privacy} {english_line}" if own_privacy else english_line
     response = web.json_response(config)
     # Short: a change in the Redactie must reach a new page load within seconds (issue 20).
     response.headers["Cache-Control"] = "public, max-age=5"

@@ -168,7 +168,8 @@
     store.set(STORE_KEY, JSON.stringify(state));
   }
 
-  function isDanger(text) { return /^\s*bel 112\b/i.test(text || ''); }
+  // The bot's 112 answer, Dutch or English (the resident's language, not the widget's).
+  function isDanger(text) { return /^\s*(bel|call) 112\b/i.test(text || ''); }
 
   // Only https links and paths on the Noodwijzer host become links.
   function safeHref(token) {
@@ -287,7 +288,7 @@
       r.title.textContent = cfg.name || DEFAULTS.name;
       r.sub.textContent = ui.subtitle;
       r.close.textContent = ui.close;
-      r.reset.textContent = ui.new_chat || 'Nieuw gesprek';
+      r.reset.textContent = ui.new_chat;
       r.log.setAttribute('aria-label', ui.log_label);
       r.typingText.textContent = this.busy ? ui.typing : '';
       r.retry.textContent = ui.retry;
@@ -297,7 +298,8 @@
       r.send.textContent = ui.send;
       r.privacy.textContent = cfg.privacy || '';
       r.privacy.hidden = !cfg.privacy;
-      r.panel.setAttribute('lang', cfg.language === 'en' ? 'en' : 'nl');
+      // The config carries the words in its language; lang tells screen readers how to speak them.
+      r.wrap.setAttribute('lang', cfg.language === 'en' ? 'en' : 'nl');
       if (cfg.logo_url && /^\/[^\/\\]/.test(cfg.logo_url)) {
         r.logo.src = BASE + cfg.logo_url;
         r.logo.hidden = false;
@@ -455,9 +457,9 @@
       } else if (isDanger(text)) {
         el = h('div', { class: 'msg bot danger', role: 'alert' }, [h('span', { class: 'sr', text: ui.bot + ' ' })]);
         // The leading "Bel 112" itself becomes a big tel: link.
-        var lead = /^\s*(bel 112)/i.exec(text)[1];
+        var lead = /^\s*((bel|call) 112)/i.exec(text)[1];
         el.appendChild(h('a', { class: 'call', href: 'tel:112', text: lead }));
-        this.appendText(el, text.replace(/^\s*bel 112/i, ''));
+        this.appendText(el, text.replace(/^\s*(bel|call) 112/i, ''));
       } else {
         this.appendText(el, text);
       }
