@@ -27,9 +27,9 @@ from bot.redactie.db import Database
 from bot.redactie.store import LiveCache
 
 GEMEENTE_RE = re.compile(r"^(?!geschiedenis$|herstel$)[a-z][a-z0-9-]{1,40}$")  # not a page's name
-# The fields a region sets; a gemeente sets only name, origins and (optionally) greeting.
+# The fields a region sets; a gemeente sets only name, origins and (optionally) greeting and language.
 REGION_FIELDS = ("name", "greeting", "colors", "language", "privacy", "origins", "logo")
-GEMEENTE_FIELDS = ("name", "greeting", "origins")
+GEMEENTE_FIELDS = ("name", "greeting", "origins", "language")
 
 
 class ForbiddenError(PermissionError):
@@ -152,6 +152,8 @@ def validate(
     if gemeente is not None:
         if not data["origins"]:
             raise SettingError("Vul minstens één adres in waarop de gemeente de chat laat zien.")
+        if fields.get("language"):  # empty: the region's language
+            data["language"] = embed_rules.check_language(fields["language"])
         return data
     data["colors"] = embed_rules.check_colors({key: fields.get(key, "") for key in embed_rules.COLOR_KEYS})
     data["language"] = embed_rules.check_language(fields.get("language", "nl"))

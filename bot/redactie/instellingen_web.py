@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.core import embed_rules
 from bot.core.embed_rules import SettingError
+from bot.core.language import ENGLISH, detect_language
 from bot.core.regions import REGION_CODES, is_region_code
 from bot.redactie import auth, instellingen
 from bot.redactie.db import Database
@@ -23,19 +24,44 @@ STATIC = {"instellingen.js": "text/javascript", "instellingen.css": "text/css"}
 PARTY_ROUTE = "/redactie/instellingen/{region:VR\\d\\d}{gemeente:(/[a-z][a-z0-9-]{1,40})?}"
 
 
-def _file_defaults(region: str) -> dict[str, Any]:
+def _file_entry(region: str) -> dict[str, Any]:
     """What data/embed/regions.yml says for a region (the defaults, with its own block over them)."""
     with open(EMBED_FILE, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     entry = dict(raw["defaults"])
-    entry.update((raw.get("regions") or {}).get(region) or {})
+    own = (raw.get("regions") or {}).get(region) or {}
+    entry.update(own)
+    for words in ("ui", "ui_en"):
+        entry[words] = {**raw["defaults"][words], **own.get(words, {})}
+    entry["allowed_origins"] = own.get("allowed_origins", [])
+    return entry
+
+
+def preview_words(region: str, greeting: str) -> dict[str, dict[str, str]]:
+    """The preview's words per language, from the same file as the widget's (issue 20).
+    In English an own greeting counts only when it is English, as in bot/gateway/widget.py."""
+    entry = _file_entry(region)
+    own_english = bool(greeting) and detect_language(greeting) == ENGLISH
+    return {
+        "nl": {"sub": entry["ui"]["subtitle"], "starter": entry["starters"][0]["title"]},
+        "en": {
+            "sub": entry["ui_en"]["subtitle"],
+            "starter": entry["starters_en"][0]["title"],
+            "greeting": greeting if own_english else entry["greeting_en"],
+        },
+    }
+
+
+def _file_defaults(region: str) -> dict[str, Any]:
+    """What data/embed/regions.yml says for a region."""
+    entry = _file_entry(region)
     return {
         "name": entry["name"],
         "greeting": entry["greeting"],
         "colors": dict(entry["colors"]),
-        "language": "nl",
+        "language": entry.get("language", "nl"),
         "privacy": "",
-        "origins": [o for o in (raw.get("regions") or {}).get(region, {}).get("allowed_origins", []) if "*" not in o],
+        "origins": [o for o in entry["allowed_origins"] if "*" not in o],
         "logo_url": f"/widget/logos/{entry['logo']}" if entry.get("logo") else None,
     }
 
@@ -46,7 +72,7 @@ def _values(db: Database, party: str) -> tuple[dict[str, Any], instellingen.Sett
     live = instellingen.current(db, party)
     base = _file_defaults(region)
     if gemeente is not None:
-        base = {"name": "", "greeting": "", "origins": []}
+        base = {"name": "", "greeting": "", "origins": [], "language": ""}  # "": the region's language
     if live is None:
         return base, None
     values = {**base, **live.data}
@@ -85,6 +111,11 @@ def _form_page(
 ) -> web.Response:
     region, gemeente = instellingen.split_party(party)
     base = _public_base(request)
+    # The language the widget starts in (a gemeente without its own: the region's), for the preview.
+    region_language = _values(request.app[REDACTIE].db, region)[0]["language"] if gemeente else None
+    language = values.get("language") or region_language or "nl"
+    if language not in embed_rules.LANGUAGES:
+        language = "nl"  # a refused form's value
     attributes = f' data-region="{region}"' + (f' data-gemeente="{gemeente}"' if gemeente else "")
     return page(
         "instellingen.html.j2",
@@ -100,6 +131,9 @@ def _form_page(
         color_keys=embed_rules.COLOR_KEYS,
         color_labels=embed_rules.COLOR_LABELS,
         languages=embed_rules.LANGUAGES,
+        language=language,
+        region_language=region_language,
+        words=preview_words(region, values.get("greeting") or ""),
         max_logo_kb=embed_rules.MAX_LOGO_BYTES // 1024,
         snippet=f'<script src="{base}/widget.js"{attributes} async></script>',
         csp=f"script-src {base}; connect-src {base}; img-src {base}",

@@ -5,6 +5,7 @@ data/embed/regions.yml; a region on Dutch gets exactly what it got before."""
 from __future__ import annotations
 
 import copy
+import html
 import re
 
 import pytest
@@ -16,8 +17,11 @@ from bot.core import english
 from bot.core.understanding import ENGLISH_INTENT, decide
 from bot.gateway import widget
 from bot.gateway.widget import EmbedConfig, EmbedConfigError, load_embed_config
-from bot.redactie import learn
+from bot.redactie import accounts, learn
+from bot.redactie.db import Database
+from bot.settings import Settings
 from tests.actions.helpers import entity, make_tracker, run
+from tests.unit import test_instellingen as settings_tests
 
 RAW = yaml.safe_load(widget.EMBED_FILE.read_text(encoding="utf-8"))
 WIDGET_JS = (widget.STATIC_DIR / "widget.js").read_text(encoding="utf-8")
@@ -214,3 +218,64 @@ async def test_widget_config_endpoint_in_both_languages(english_client, monkeypa
     assert zeeland["privacy"] == RAW["defaults"]["privacy_learning_en"]
     rijnmond = await (await english_client.get("/api/v1/widget-config?region=VR17")).json()
     assert rijnmond["privacy"] == learn.PRIVACY_LINE
+
+
+# --- the Redactie's settings page ------------------------------------------------------------
+
+
+@pytest.fixture
+def beheerders(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOODWIJZER_DB", str(tmp_path / "instellingen.sqlite3"))
+    db = Database(tmp_path / "instellingen.sqlite3")
+    accounts.add_user(db, "beheer-zeeland", settings_tests.PASSWORD, "beheerder", "VR19")
+    accounts.add_user(db, "beheer-nl", settings_tests.PASSWORD, "beheerder")
+    return db
+
+
+async def test_settings_page_explains_the_language_and_previews_english(beheerders):
+    client = await settings_tests.gateway(Settings.from_env())
+    try:
+        token = await settings_tests.log_in(client, "beheer-zeeland")
+        page = html.unescape(await (await client.get("/redactie/instellingen/VR19")).text())
+        assert "Kies je Engels, dan zijn de knoppen, de welkomsttekst en de eerste vragen van de chat Engels" in page
+        assert 'id="preview" lang="nl"' in page and 'data-en="Help in an emergency"' in page
+        data = settings_tests.form(csrf_token=token, language="en")
+        saved = await client.post("/redactie/instellingen/VR19", data=data, allow_redirects=False)
+        assert saved.status == 303, await saved.text()
+        page = html.unescape(await (await client.get("/redactie/instellingen/VR19")).text())
+        # Saved on English: the preview starts in English, with the English greeting (the form's is Dutch).
+        assert 'id="preview" lang="en"' in page
+        preview = page[page.index('id="preview"') :]
+        assert ">Help in an emergency</p>" in preview and ">Emergency kit</span>" in preview
+        assert f">{RAW['defaults']['greeting_en']}</p>" in preview
+        assert '<option value="en" selected>Engels</option>' in page
+        config = await (await client.get("/api/v1/widget-config?region=VR19")).json()
+        assert config["language"] == "en" and config["ui"]["send"] == "Send"
+        assert config["greeting"] == RAW["defaults"]["greeting_en"]
+        bad = await client.post(
+            "/redactie/instellingen/VR19", data=settings_tests.form(csrf_token=token, language="fr")
+        )
+        assert bad.status == 422 and "Kies Nederlands of Engels" in await bad.text()
+    finally:
+        await client.close()
+
+
+async def test_a_gemeente_chooses_english_or_keeps_its_regions_language(beheerders):
+    client = await settings_tests.gateway(Settings.from_env())
+    try:
+        token = await settings_tests.log_in(client, "beheer-nl")
+        page = html.unescape(await (await client.get("/redactie/instellingen/VR15/wassenaar")).text())
+        assert '<option value="" selected>Zoals de regio (Nederlands)</option>' in page
+        data = {"csrf_token": token, "name": "Wassenaar", "origins": "https://www.wassenaar.nl", "language": "en"}
+        saved = await client.post("/redactie/instellingen/VR15/wassenaar", data=data, allow_redirects=False)
+        assert saved.status == 303, await saved.text()
+        gemeente = await (await client.get("/api/v1/widget-config?region=VR15&gemeente=wassenaar")).json()
+        region = await (await client.get("/api/v1/widget-config?region=VR15")).json()
+        assert gemeente["language"] == "en" and gemeente["ui"]["launcher"] == "Ask the Noodwijzer"
+        assert region["language"] == "nl" and region["ui"]["launcher"] == "Vraag het de Noodwijzer"
+        data["language"] = ""
+        saved = await client.post("/redactie/instellingen/VR15/wassenaar", data=data, allow_redirects=False)
+        gemeente = await (await client.get("/api/v1/widget-config?region=VR15&gemeente=wassenaar")).json()
+        assert gemeente["language"] == "nl"
+    finally:
+        await client.close()

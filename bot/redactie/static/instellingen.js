@@ -14,8 +14,30 @@
     input.addEventListener('input', update);
   }
   text('name', 'preview-name');
-  text('greeting', 'preview-greeting');
   text('privacy', 'preview-privacy');
+  // The language (issue 20): every preview text with data-nl/data-en shows the chosen language.
+  // A gemeente's empty choice is its region's language.
+  var language = document.getElementById('language');
+  var greeting = document.getElementById('greeting');
+  var greetingPreview = document.getElementById('preview-greeting');
+  function chosen() {
+    return (language && language.value) || preview.getAttribute('data-region-language') || 'nl';
+  }
+  function words() {
+    var lang = chosen() === 'en' ? 'en' : 'nl';
+    preview.setAttribute('lang', lang);
+    var items = preview.querySelectorAll('[data-nl]');
+    for (var i = 0; i < items.length; i++) items[i].textContent = items[i].getAttribute('data-' + lang);
+  }
+  if (language) language.addEventListener('change', words);
+  if (greeting && greetingPreview) {
+    greeting.addEventListener('input', function () {
+      // The Dutch greeting follows the form; in English the page cannot tell the language
+      // of what you type, so the preview keeps the English greeting until you save.
+      greetingPreview.setAttribute('data-nl', greeting.value);
+      if (chosen() !== 'en') greetingPreview.textContent = greeting.value;
+    });
+  }
   var inputs = document.querySelectorAll('input[data-var]');
   function colours() {
     for (var i = 0; i < inputs.length; i++) {
