@@ -196,13 +196,24 @@ def _redis_from_settings(decode_responses: bool, asynchronous: bool = False) -> 
     url = Settings.from_env().redis_url
     if not url:
         raise ValueError("NW_REDIS_URL is not set; endpoints.redis.yml needs it (see docs/operations.md)")
+    import redis.asyncio.retry
+    import redis.backoff
+    import redis.retry
+
     client = redis.asyncio.Redis if asynchronous else redis.Redis
+    retry = redis.asyncio.retry.Retry if asynchronous else redis.retry.Retry
     return client.from_url(
         url,
         decode_responses=decode_responses,
         socket_timeout=REDIS_TIMEOUT_S,
         socket_connect_timeout=REDIS_TIMEOUT_S,
         health_check_interval=30,
+        # After Redis restarts, a pooled connection is dead: its first command fails
+        # ("Connection closed by server") and Rasa's fail-safe store would start the
+        # conversation anew. One retry on a fresh connection; a Redis that is really
+        # down still fails within the timeouts.
+        retry=retry(redis.backoff.NoBackoff(), 1),
+        retry_on_error=[redis.exceptions.ConnectionError],
     )
 
 

@@ -142,3 +142,40 @@ def test_stores_use_the_asyncio_client_and_work_from_a_new_event_loop(shared_env
     assert all(isinstance(c, redis.asyncio.Redis) for c in clients)
     assert clients[0] is not clients[2], "each event loop gets its own client"
     assert redis.Redis.from_url(shared_env).get(f"noodwijzer:lock:{sender}") is None
+
+
+def test_a_conversation_survives_a_redis_restart(tmp_path, monkeypatch):
+    # After a restart every pooled connection is dead. Without a retry the first read
+    # failed, Rasa's fail-safe store answered "no conversation" and the kit form began anew.
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+
+    from bot_rasa.tracker_store import LockError, SharedRedisLockStore, SharedRedisTrackerStore
+
+    port = free_port()
+    server = RedisServer(tmp_path, port).start()
+    monkeypatch.setenv("NW_REDIS_URL", server.url)
+    store, locks = SharedRedisTrackerStore(Domain.load("domain.yml")), SharedRedisLockStore()
+    sender = "s-" + uuid.uuid4().hex
+
+    async def scenario() -> list[object]:
+        async with locks.lock(sender):
+            tracker = await store.get_or_create_tracker(sender)
+            tracker.update(SlotSet("kit_budget", 50))
+            await store.save(tracker)
+        server.stop()
+        with pytest.raises(LockError):  # really down: an error, quickly
+            async with locks.lock(sender):
+                pass
+        server.start()
+        seen = []
+        for _ in range(2):
+            async with locks.lock(sender):
+                again = await store.retrieve(sender)
+                seen.append(again.get_slot("kit_budget") if again else None)
+        return seen
+
+    try:
+        assert asyncio.run(scenario()) == [50, 50]
+    finally:
+        server.stop()
