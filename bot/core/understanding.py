@@ -30,6 +30,8 @@ DECISIVE = 2  # score a risk needs on its own
 STRONG = 4  # "!cue": a situation that beats a risk name ("rook boven de heide" is natuurbrand, not rook)
 MAX_GAP = 4  # other words allowed between the words of one cue
 MAX_CANDIDATES = 3
+DISTRESS_NEAR = 5  # words between a person and a distress word that belong together
+CALLS_FOR_HELP = frozenset({"help", "helpen"})
 
 # Intents the sentence-level decision may turn into ask_risk when the message
 # clearly describes a risk situation. Kit, region and the form's answers stay
@@ -445,12 +447,19 @@ def decide_scores(scores: dict[str, int]) -> RiskGuess:
 
 
 def person_in_distress(text: str, lang: str = "nl") -> bool:
-    """A person ("mn buurman", "de bestuurder") and a distress word ("vast", "gewond") in one message."""
+    """A person ("mn buurman", "de bestuurder") and a distress word ("vast", "gewond") close together:
+    "de bestuurder zit vast", not "de auto zit vast ... boodschappen voor mn moeder"."""
     tables = _tables()
-    every = _positions(text, lang).every
+    positions = _positions(text, lang)
     people = tables.people.get(lang, frozenset())
     distress = tables.distress.get(lang, frozenset())
-    return not every.isdisjoint(people) and not every.isdisjoint(distress)
+    if positions.every.isdisjoint(people) or positions.every.isdisjoint(distress):
+        return False
+    forms = positions.forms
+    who = [pos for pos, word in enumerate(forms) if not word.isdisjoint(people)]
+    hurt = [pos for pos, word in enumerate(forms) if not word.isdisjoint(distress)]
+    # A call for help counts anywhere: "opa is in de haven gegleden ... help".
+    return not positions.every.isdisjoint(CALLS_FOR_HELP) or any(abs(a - b) <= DISTRESS_NEAR for a in who for b in hurt)
 
 
 def is_kit_question(text: str) -> bool:

@@ -104,6 +104,21 @@ ACUTE = [
     "het gebouw aan de overkant van de straat staat helemaal in brand",
     "hij steekt met een mes iedereen neer",
     "there is smoke coming from the flat below us",
+    # Issue 14, round 4: wording residents use for the seven emergencies.
+    "er drijft een man in de vaart en hij beweegt niet",
+    "mijn zoontje is in de haven gegleden en kan niet zwemmen",
+    "my son fell into the river and went under",
+    "iedereen hier is misselijk en suf en de geiser doet raar",
+    "chloorgas bij het zwembad, de kinderen hoesten",
+    "het water staat tot mn middel in de gang",
+    "de deur krijgen we niet meer open, het water stijgt",
+    "we zitten boven, beneden is alles onder water",
+    "de rivier stroomt over en we kunnen niet meer weg met de auto, het water staat al bij de deuren",
+    "we hoorden schoten in het winkelcentrum en hebben ons verstopt in een opslag",
+    "de steiger is naar beneden gekomen en er ligt iemand onder",
+    "rook komt onder de voordeur door",
+    "de powerbank is ontploft op de bank en het vuur slaat over naar de gordijnen",
+    "het vuur in het bos springt over naar de camping",
 ]
 
 NOT_ACUTE = [
@@ -156,6 +171,10 @@ NOT_ACUTE = [
     "ik zie rook uit de schoorsteen van de buren",
     "vorig jaar was er brand in ons huis",
     "wat moet er in mijn noodpakket voor mijn hond",
+    # Fear and hearsay are questions, not danger now.
+    "ik ben bang dat de schuur in de fik vliegt met al dat vuurwerk",
+    "er gaan berichten rond over een aanslag in rotterdam, is het veilig om te gaan",
+    "mijn kind kan nog niet zwemmen, wanneer moet hij op zwemles",
     "",
     "   ",
 ]
