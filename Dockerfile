@@ -39,6 +39,17 @@ COPY scripts/ensure_model.py scripts/
 RUN python scripts/ensure_model.py \
     && ls models/nw-*.tar.gz
 
+# --- 2b. de-identification (issue 19, opt-in "leren"): deduce in a virtualenv of its own ----
+# deduce 3.x needs a newer regex than Rasa 3.6 allows (requirements-deidentify.txt). Its
+# lookup tables are built here, so the worker never builds or downloads at run time.
+FROM ${PYTHON_IMAGE} AS deidentify
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements-deidentify.txt /tmp/
+RUN python -m venv /app/.venv-deidentify \
+    && /app/.venv-deidentify/bin/pip install --no-deps -r /tmp/requirements-deidentify.txt \
+    && /app/.venv-deidentify/bin/python -c "import deduce; deduce.Deduce()"
+
 # --- 3. runtime: the virtualenv, the source and the model, run as an unprivileged user ---
 FROM ${PYTHON_IMAGE} AS runtime
 # A fixed numeric id, so Kubernetes' runAsNonRoot can check it (deploy/kubernetes).
@@ -57,6 +68,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     TF_INTRA_OP_PARALLELISM_THREADS=1 \
     TF_INTER_OP_PARALLELISM_THREADS=1
 COPY --from=deps /opt/venv /opt/venv
+COPY --from=deidentify /app/.venv-deidentify /app/.venv-deidentify
 # Code and data belong to root and are read-only for the app user; what the
 # processes write goes to /tmp and /app/var (volumes in deploy/kubernetes).
 COPY config.yml domain.yml endpoints.yml endpoints.redis.yml credentials.yml alembic.ini ./

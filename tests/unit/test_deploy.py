@@ -338,3 +338,15 @@ def test_the_sizing_guide_matches_the_manifests():
         cpu = container(names[name])["resources"]["requests"]["cpu"]
         millicores = int(cpu[:-1]) if cpu.endswith("m") else int(float(cpu) * 1000)
         assert millicores == round(float(cores) * 1000), (name, cpu, cores)
+
+
+def test_the_image_has_the_deidentify_venv_where_the_worker_looks_for_it() -> None:
+    # Opt-in "leren" (issue 19) fails closed without deduce: the image must ship its venv
+    # at the path bot/ops/deidentify.py derives from the project root (/app in the image).
+    from bot.ops.deidentify import DEFAULT_PYTHON
+    from bot.ops.deidentify import ROOT as PROJECT_ROOT
+
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    venv = "/app/" + str(DEFAULT_PYTHON.relative_to(PROJECT_ROOT).parents[1])
+    assert f"COPY --from=deidentify {venv} {venv}" in text
+    assert "requirements-deidentify.txt" in text and "deduce.Deduce()" in text
