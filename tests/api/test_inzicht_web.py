@@ -2,52 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
-from aiohttp import CookieJar, web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.redactie import inzicht, inzicht_counts
-from bot.redactie import web as redactie_web
-from tests.api.test_redactie_web import accounts_db, db, login  # noqa: F401  (fixtures)
+from tests.api.conftest import logged_in
 
 
 @pytest.fixture
-async def make_client(db):  # noqa: F811
-    clients = []
-
-    async def make() -> TestClient:
-        app = web.Application()
-        redactie_web.setup(app, db=db)
-        inzicht.setup(app)
-        server = TestServer(app)
-        await server.start_server()
-        jar = CookieJar(unsafe=True, treat_as_secure_origin=[str(server.make_url("/"))])
-        client = TestClient(server, cookie_jar=jar)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
+def make_client(make_client):
+    return functools.partial(make_client, inzicht.setup)
 
 
-def seed(db, region: str, metric: str, key: str, n: int) -> None:  # noqa: F811
+def seed(db, region: str, metric: str, key: str, n: int) -> None:
     inzicht_counts.write_counts(db, {(inzicht_counts.day_of(), region, metric, key): n})
 
 
-async def as_user(make_client, username: str) -> TestClient:
-    client = await make_client()
-    assert (await login(client, username)).status == 303
-    return client
-
-
-async def test_regional_editor_sees_own_region_with_small_cells_hidden(make_client, db):  # noqa: F811
+async def test_regional_editor_sees_own_region_with_small_cells_hidden(make_client, db):
     seed(db, "VR19", "vraag", "overstroming|tijdens", 12)
     seed(db, "VR19", "noodgeval", "", 3)
     seed(db, "VR01", "vraag", "overstroming|tijdens", 77)
-    client = await as_user(make_client, "zeeland")
+    client, _ = await logged_in(make_client, "zeeland")
     html = await (await client.get("/redactie/inzicht")).text()
     assert "regio" in html and "Overstroming: 12" in html
     assert "Noodgevallen beantwoord (112): minstens 0" in html  # 3 is hidden
@@ -62,11 +39,11 @@ async def test_regional_editor_sees_own_region_with_small_cells_hidden(make_clie
     assert "overstroming|tijdens,12" in csv
 
 
-async def test_national_editor_sees_every_region_and_a_total_of_shown_cells(make_client, db):  # noqa: F811
+async def test_national_editor_sees_every_region_and_a_total_of_shown_cells(make_client, db):
     seed(db, "VR19", "vraag", "overstroming|tijdens", 12)
     seed(db, "VR01", "vraag", "storm|voor", 20)
     seed(db, "VR02", "vraag", "storm|voor", 4)
-    client = await as_user(make_client, "landelijk")
+    client, _ = await logged_in(make_client, "landelijk")
     response = await client.get("/redactie/inzicht")
     html = await response.text()
     assert response.status == 200
@@ -80,10 +57,10 @@ async def test_national_editor_sees_every_region_and_a_total_of_shown_cells(make
     assert (await client.get("/redactie/inzicht?regio=XX99")).status == 403
 
 
-async def test_charts_are_svg_with_a_text_summary(make_client, db):  # noqa: F811
+async def test_charts_are_svg_with_a_text_summary(make_client, db):
     seed(db, "VR19", "plan_budget", "25-50", 15)
     seed(db, "VR19", "plan_huishouden", "2", 15)
-    client = await as_user(make_client, "zeeland")
+    client, _ = await logged_in(make_client, "zeeland")
     html = await (await client.get("/redactie/inzicht")).text()
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') >= 3
     assert "Plannen per budget" in html and "€ 25 tot 50: 15" in html
@@ -98,7 +75,7 @@ async def test_without_login_no_numbers(make_client):
     assert (await client.get("/redactie/inzicht.csv", allow_redirects=False)).status == 303
 
 
-async def test_widget_beacon_counts_for_a_valid_region_only(make_client, db):  # noqa: F811
+async def test_widget_beacon_counts_for_a_valid_region_only(make_client, db):
     client = await make_client()
     assert (await client.post("/api/v1/widget-geopend?region=VR99")).status == 400
     assert (await client.post("/api/v1/widget-geopend?region=VR19")).status == 204

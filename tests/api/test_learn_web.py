@@ -5,47 +5,31 @@ the widget's privacy line, and the gateway keeping only the worker's output."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 
 import pytest
-from aiohttp import CookieJar, web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import web
 
 from bot.gateway import learning
 from bot.redactie import learn
 from bot.redactie import web as redactie_web
-from tests.api.test_redactie_web import accounts_db, csrf_from, db, login  # noqa: F401  (fixtures)
+from tests.api.conftest import csrf_from, logged_in
 
 
 @pytest.fixture
-async def make_client(db):  # noqa: F811
-    clients = []
-
-    async def make(username: str) -> TestClient:
-        app = web.Application()
-        redactie_web.setup(app, db=db)
-        learn.setup(app)
-        server = TestServer(app)
-        await server.start_server()
-        jar = CookieJar(unsafe=True, treat_as_secure_origin=[str(server.make_url("/"))])
-        client = TestClient(server, cookie_jar=jar)
-        clients.append(client)
-        assert (await login(client, username)).status == 303
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
+def make_client(make_client):
+    return functools.partial(make_client, learn.setup)
 
 
-def test_off_by_default_and_nothing_kept(db) -> None:  # noqa: F811
+def test_off_by_default_and_nothing_kept(db) -> None:
     assert not learn.is_enabled(db, "VR19")
     assert learn.keep(db, "VR19", "iets") is False
     assert db.scalar("SELECT COUNT(*) FROM learn_messages") == 0
 
 
-def test_kept_30_days_per_region_and_off_wipes(db) -> None:  # noqa: F811
+def test_kept_30_days_per_region_and_off_wipes(db) -> None:
     learn.set_enabled(db, "zeeland", "VR19", True)
     now = time.time()
     assert learn.keep(db, "VR19", "oud bericht", now=now - 31 * 24 * 3600)
@@ -71,8 +55,8 @@ def test_export_is_rasa_nlu_yaml() -> None:
     assert RasaYAMLReader().reads(learn.nlu_yaml([])).training_examples == []
 
 
-async def test_region_editor_turns_on_sees_deletes_and_exports(make_client, db) -> None:  # noqa: F811
-    client = await make_client("zeeland")
+async def test_region_editor_turns_on_sees_deletes_and_exports(make_client, db) -> None:
+    client, _ = await logged_in(make_client, "zeeland")
     html = await (await client.get("/redactie/leren")).text()
     assert "Staat uit." in html
     token = csrf_from(html)
@@ -94,11 +78,11 @@ async def test_region_editor_turns_on_sees_deletes_and_exports(make_client, db) 
     assert learn.kept(db, "VR19") == []
 
 
-async def test_other_editors_cannot_see_or_delete(make_client, db) -> None:  # noqa: F811
+async def test_other_editors_cannot_see_or_delete(make_client, db) -> None:
     learn.set_enabled(db, "zeeland", "VR19", True)
     learn.keep(db, "VR19", "geheime vraag")
     message_id = learn.kept(db, "VR19")[0]["id"]
-    client = await make_client("landelijk")  # national: not that region's editor
+    client, _ = await logged_in(make_client, "landelijk")  # national: not that region's editor
     for path in ("/redactie/leren", "/redactie/leren.yml"):
         response = await client.get(path)
         assert response.status == 403 and "geheime vraag" not in await response.text()
@@ -110,7 +94,7 @@ async def test_other_editors_cannot_see_or_delete(make_client, db) -> None:  # n
     assert len(learn.kept(db, "VR19")) == 1
 
 
-async def test_privacy_line_follows_the_setting(db) -> None:  # noqa: F811
+async def test_privacy_line_follows_the_setting(db) -> None:
     app = web.Application()
     redactie_web.setup(app, db=db)
     learn.setup(app)
@@ -136,7 +120,7 @@ class FakeWorker:
         pass
 
 
-async def test_gateway_keeps_only_the_workers_output_and_fails_closed(db) -> None:  # noqa: F811
+async def test_gateway_keeps_only_the_workers_output_and_fails_closed(db) -> None:
     app = web.Application()
     redactie_web.setup(app, db=db)
     learning.setup(app)
@@ -161,7 +145,7 @@ async def test_gateway_keeps_only_the_workers_output_and_fails_closed(db) -> Non
     assert [m["text"] for m in learn.kept(db, "VR19")] == ["ik ben [PERSOON]"]
 
 
-async def test_the_gateway_purges_old_messages_without_new_ones(db) -> None:  # noqa: F811
+async def test_the_gateway_purges_old_messages_without_new_ones(db) -> None:
     learn.set_enabled(db, "zeeland", "VR19", True)
     learn.keep(db, "VR19", "oud", now=time.time() - 31 * 24 * 3600)
     assert db.scalar("SELECT COUNT(*) FROM learn_messages") == 1
@@ -174,7 +158,7 @@ async def test_the_gateway_purges_old_messages_without_new_ones(db) -> None:  # 
     assert db.scalar("SELECT COUNT(*) FROM learn_messages") == 0
 
 
-async def test_a_backlog_keeps_nothing_more(db) -> None:  # noqa: F811
+async def test_a_backlog_keeps_nothing_more(db) -> None:
     app = web.Application()
     redactie_web.setup(app, db=db)
     learning.setup(app)

@@ -4,70 +4,11 @@ publish, the words-diff, restore, drafts and vier ogen, and what regional staff 
 from __future__ import annotations
 
 import re
-import shutil
-
-import pytest
-from aiohttp import CookieJar, web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core.risks import get_risk
-from bot.redactie import accounts, advice
-from bot.redactie import web as redactie_web
-from bot.redactie.db import Database
+from bot.redactie import advice
 from bot.redactie.store import SqliteTemplateStore
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def accounts_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("accounts") / "accounts.sqlite3"
-    database = Database(path)
-    accounts.add_user(database, "zeeland", PASSWORD, "regional", "VR19")
-    accounts.add_user(database, "landelijk", PASSWORD, "national")
-    accounts.add_user(database, "collega", PASSWORD, "national")
-    accounts.add_user(database, "ontwikkelaar", PASSWORD, "geavanceerd")
-    database.checkpoint()
-    return path
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch, accounts_db):
-    monkeypatch.setenv("NOODWIJZER_DB", str(tmp_path / "default.sqlite3"))
-    shutil.copy(accounts_db, tmp_path / "web.sqlite3")
-    return Database(tmp_path / "web.sqlite3")
-
-
-@pytest.fixture
-async def make_client(db):
-    clients = []
-
-    async def make(username: str) -> tuple[TestClient, str]:
-        app = web.Application()
-        redactie_web.setup(app, db=db)
-        server = TestServer(app)
-        await server.start_server()
-        jar = CookieJar(unsafe=True, treat_as_secure_origin=[str(server.make_url("/"))])
-        client = TestClient(server, cookie_jar=jar)
-        clients.append(client)
-        page = await client.get("/redactie/login")
-        token = csrf_from(await page.text())
-        response = await client.post(
-            "/redactie/login",
-            allow_redirects=False,
-            data={"csrf_token": token, "username": username, "password": PASSWORD},
-        )
-        assert response.status == 303
-        home = await client.get("/redactie")
-        return client, csrf_from(await home.text())
-
-    yield make
-    for client in clients:
-        await client.close()
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+from tests.api.conftest import logged_in
 
 
 def storm_tips() -> list[str]:
@@ -75,7 +16,7 @@ def storm_tips() -> list[str]:
 
 
 async def test_list_has_dutch_names_grouped_and_searchable(make_client):
-    client, _ = await make_client("zeeland")
+    client, _ = await logged_in(make_client, "zeeland")
     html = await (await client.get("/redactie")).text()
     assert "Advies bij storm: tijdens" in html and "Noodpakket: vraag naar het budget" in html
     assert "Begroeting" in html
@@ -83,15 +24,15 @@ async def test_list_has_dutch_names_grouped_and_searchable(make_client):
     assert "Advies: lijst met risico" not in html  # template-only texts: national geavanceerd accounts only
     found = await (await client.get("/redactie", params={"zoek": "storm"})).text()
     assert "Advies bij storm: tijdens" in found and "Advies bij hitte" not in found
-    national, _ = await make_client("landelijk")
+    national, _ = await logged_in(make_client, "landelijk")
     assert "Advies: lijst met risico" not in await (await national.get("/redactie")).text()
-    advanced, _ = await make_client("ontwikkelaar")
+    advanced, _ = await logged_in(make_client, "ontwikkelaar")
     listing = await (await advanced.get("/redactie")).text()
     assert "Advies: lijst met risico" in listing and '<span class="tag">geavanceerd</span>' in listing
 
 
 async def test_edit_preview_publish_diff_restore(make_client, db):
-    client, token = await make_client("zeeland")
+    client, token = await logged_in(make_client, "zeeland")
     page = await client.get("/redactie/advies/storm/tijdens")
     html = await page.text()
     assert page.status == 200 and "regio Zeeland" in html
@@ -137,7 +78,7 @@ async def test_edit_preview_publish_diff_restore(make_client, db):
 
 
 async def test_bad_words_are_refused_with_reasons(make_client, db):
-    client, token = await make_client("zeeland")
+    client, token = await logged_in(make_client, "zeeland")
     form = {
         "csrf_token": token,
         "regio": "VR19",
@@ -152,7 +93,7 @@ async def test_bad_words_are_refused_with_reasons(make_client, db):
 
 
 async def test_regional_staff_stay_in_their_layer_and_never_see_templates(make_client):
-    client, token = await make_client("zeeland")
+    client, token = await logged_in(make_client, "zeeland")
     for url in ("/redactie/advies/storm/tijdens?regio=VR17", "/redactie/advies/storm/tijdens?regio=NL"):
         assert (await client.get(url)).status == 403
     assert (await client.get("/redactie/advies/vulkaan/tijdens")).status == 404
@@ -163,7 +104,7 @@ async def test_regional_staff_stay_in_their_layer_and_never_see_templates(make_c
 
 
 async def test_four_eyes_draft_needs_a_colleague(make_client, db):
-    author, token = await make_client("landelijk")
+    author, token = await logged_in(make_client, "landelijk")
     form = {"csrf_token": token, "regio": "NL", "titel": "Storm en zware wind", "bronnen": "", "actie": "publiceer"}
     response = await author.post(
         "/redactie/advies/storm/algemeen", data={**form, "vier_ogen": "ja"}, allow_redirects=False
@@ -173,7 +114,7 @@ async def test_four_eyes_draft_needs_a_colleague(make_client, db):
     assert advice.StoreAdvice(store).risk_edits("storm", None) == (None, None)
     again = await author.post("/redactie/advies/storm/algemeen", data=form)
     assert again.status == 409 and "vier ogen" in await again.text()
-    colleague, token2 = await make_client("collega")
+    colleague, token2 = await logged_in(make_client, "collega")
     page = await (await colleague.get("/redactie/advies/storm/algemeen")).text()
     assert "Goedkeuren en publiceren" in page and "Storm en zware wind" in page
     done = await colleague.post(
@@ -184,7 +125,7 @@ async def test_four_eyes_draft_needs_a_colleague(make_client, db):
 
 
 async def test_plain_texts_are_words_for_regional_staff(make_client, db):
-    client, token = await make_client("zeeland")
+    client, token = await logged_in(make_client, "zeeland")
     page = await (await client.get("/redactie/tekst/utter_greet")).text()
     assert "<h1>Begroeting" in page
     assert "{%" not in page and "{{" not in page  # the template is shown as words
@@ -214,15 +155,15 @@ async def test_plain_texts_are_words_for_regional_staff(make_client, db):
     assert refused.status == 422 and "Gebruik geen" in await refused.text()
     # Texts with logic stay with the national "geavanceerd" work.
     assert (await client.get("/redactie/tekst/utter_kit_plan")).status == 403
-    national, _ = await make_client("landelijk")
+    national, _ = await logged_in(make_client, "landelijk")
     assert (await national.get("/redactie/tekst/utter_kit_plan")).status == 403  # plain national: words only
-    developer, _ = await make_client("ontwikkelaar")
+    developer, _ = await logged_in(make_client, "ontwikkelaar")
     advanced = await (await developer.get("/redactie/tekst/utter_kit_plan")).text()
     assert "{%" in advanced  # the template editor, for national geavanceerd accounts only
 
 
 async def test_national_editors_set_the_channels_per_region(make_client, db):
-    client, token = await make_client("landelijk")
+    client, token = await logged_in(make_client, "landelijk")
     page = await (await client.get("/redactie/kanalen")).text()
     assert "Omroep Zeeland" in page
     bad = await client.post(
@@ -243,13 +184,13 @@ async def test_national_editors_set_the_channels_per_region(make_client, db):
     assert saved.status == 303
     # Only what differs from the default is stored.
     assert advice.StoreAdvice(SqliteTemplateStore(db)).channel_edits("VR19") == {"fm": "90.5"}
-    regional, _ = await make_client("zeeland")
+    regional, _ = await logged_in(make_client, "zeeland")
     assert (await regional.get("/redactie/kanalen")).status == 403
     assert (await regional.get("/redactie/kanalen/VR19")).status == 403
 
 
 async def test_four_eyes_for_a_national_plain_text(make_client, db):
-    author, token = await make_client("landelijk")
+    author, token = await logged_in(make_client, "landelijk")
     form = {"csrf_token": token, "regio": "NL", "source": "Dag! Tot de volgende keer."}
     draft = await author.post(
         "/redactie/tekst/utter_goodbye/opslaan", data={**form, "vier_ogen": "ja"}, allow_redirects=False
@@ -259,7 +200,7 @@ async def test_four_eyes_for_a_national_plain_text(make_client, db):
     assert store.get_source("utter_goodbye", None) is None  # not live
     again = await author.post("/redactie/tekst/utter_goodbye/opslaan", data=form)
     assert again.status == 409
-    colleague, token2 = await make_client("collega")
+    colleague, token2 = await logged_in(make_client, "collega")
     page = await (await colleague.get("/redactie/tekst/utter_goodbye")).text()
     assert "Goedkeuren en publiceren" in page and "Dag! Tot de volgende keer." in page
     done = await colleague.post(
@@ -276,7 +217,7 @@ async def test_a_notice_can_be_planned_in_the_form(make_client, db):
     from bot.redactie import notices
     from bot.redactie.web import _local_input
 
-    client, token = await make_client("zeeland")
+    client, token = await logged_in(make_client, "zeeland")
     now = time.time()
     form = {
         "csrf_token": token,

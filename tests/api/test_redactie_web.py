@@ -2,87 +2,29 @@
 
 from __future__ import annotations
 
-import re
-import shutil
 import time
 
 import pytest
-from aiohttp import CookieJar, web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core import knowledge
-from bot.redactie import accounts, audit, auth, markup
+from bot.redactie import audit, auth, markup
 from bot.redactie import web as redactie_web
-from bot.redactie.db import Database
 from bot.redactie.store import SqliteTemplateStore
+from tests.api.conftest import PASSWORD, logged_in, login
 
-PASSWORD = "correct horse battery"
 ORIGINAL = "Hallo van het bestand.\n"
 LOGIC = "Bel 112 als er nu gevaar is.{% if region %} Of kijk op {{ region.website }}.{% endif %}\n"
 
 
-@pytest.fixture(scope="module")
-def accounts_db(tmp_path_factory):
-    """Accounts are created once (argon2 is slow on purpose); each test gets a copy."""
-    path = tmp_path_factory.mktemp("accounts") / "accounts.sqlite3"
-    database = Database(path)
-    accounts.add_user(database, "zeeland", PASSWORD, "regional", "VR19")
-    accounts.add_user(database, "landelijk", PASSWORD, "national")
-    accounts.add_user(database, "ontwikkelaar", PASSWORD, "geavanceerd")
-    database.checkpoint()
-    return path
-
-
 @pytest.fixture
-def db(tmp_path, monkeypatch, accounts_db):
-    monkeypatch.setenv("NOODWIJZER_DB", str(tmp_path / "default.sqlite3"))
+def db(db, tmp_path, monkeypatch):
+    """The shared database, with the repository templates replaced by two of this file's own."""
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "utter_greet.j2").write_text(ORIGINAL, encoding="utf-8")
     (templates / "utter_degraded.j2").write_text(LOGIC, encoding="utf-8")  # a template with logic
     monkeypatch.setattr(knowledge, "TEMPLATES_DIR", templates)
-    shutil.copy(accounts_db, tmp_path / "web.sqlite3")
-    return Database(tmp_path / "web.sqlite3")
-
-
-@pytest.fixture
-async def make_client(db):
-    clients = []
-
-    async def make() -> TestClient:
-        app = web.Application()
-        redactie_web.setup(app, db=db)
-        server = TestServer(app)
-        await server.start_server()
-        # The session cookie is Secure; treat the test server as a secure origin, like browsers do for localhost.
-        jar = CookieJar(unsafe=True, treat_as_secure_origin=[str(server.make_url("/"))])
-        client = TestClient(server, cookie_jar=jar)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-async def login(client: TestClient, username: str, password: str = PASSWORD):
-    page = await client.get("/redactie/login")
-    token = csrf_from(await page.text())
-    return await client.post(
-        "/redactie/login", allow_redirects=False, data={"csrf_token": token, "username": username, "password": password}
-    )
-
-
-async def logged_in(make_client, username: str) -> tuple[TestClient, str]:
-    client = await make_client()
-    response = await login(client, username)
-    assert response.status == 303
-    home = await client.get("/redactie")
-    return client, csrf_from(await home.text())
+    return db
 
 
 def live(db, region="VR19"):
