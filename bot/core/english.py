@@ -9,7 +9,16 @@ from bot.core import risks
 from bot.core.knowledge import load_yaml
 
 ENGLISH_FILE = "english.yml"
-_KIT = re.compile(r"\b(emergency kit|emergency bag|go bag|grab bag|survival kit|supplies|stock up|pack)\b", re.I)
+# An English question about supplies: the kit names (also the Dutch "noodpakket"), and
+# storing food or water for days ("how much water should I store", "days of food").
+_KIT = re.compile(
+    r"\b(emergency kit|emergency bag|go[- ]?bag|grab bag|bug[- ]?out bag|survival kit|supplies|stock up|pack"
+    r"|noodpakket\w*|noodtas|what goes in (it|the|a|my)"
+    r"|(store|stock|stockpile)\b[\w\s]{0,30}\b(food|water|tins|cans|batteries)"
+    r"|how (much|many)\b[\w\s]{0,20}\b(water|food|litres|liters)"
+    r"|days of (food|water))\b",
+    re.I,
+)
 
 
 def advice(key: Any) -> dict[str, Any] | None:

@@ -140,3 +140,9 @@ def detect_language(text: str) -> str:
     if lowered & ENGLISH_WORDS and not lowered & (DUTCH_WORDS - ENGLISH_WORDS):
         needed = MARKED_MIN_CONFIDENCE
     return ENGLISH if english_confidence(text) >= needed else DUTCH
+
+
+def looks_english(text: str) -> bool:
+    """An English function word that is not also Dutch ("what", "the", "my"): for mixed messages
+    lingua keeps Dutch ("what do i do with this stroomstoring")."""
+    return bool({w.lower() for w in _WORD.findall(text or "")} & (ENGLISH_WORDS - DUTCH_WORDS))

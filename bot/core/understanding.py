@@ -18,9 +18,9 @@ from typing import Any, Iterable, Sequence
 import simplemma
 from rapidfuzz.distance import OSA
 
-from bot.core import risks
+from bot.core import english, risks
 from bot.core.knowledge import load_yaml
-from bot.core.language import ENGLISH, detect_language
+from bot.core.language import ENGLISH, detect_language, looks_english
 from bot.core.safety import Danger, dialect_alias, find_danger
 from bot.core.text import strip_accents
 
@@ -507,10 +507,14 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
     known = [k for k in entity_risks if risks.is_risk_key(k)]
     language = detect_language(text)
     danger = find_danger(text)
-    if language == ENGLISH:
+    if language == ENGLISH or (intent == ENGLISH_INTENT and confidence >= LOW_CONFIDENCE and looks_english(text)):
+        # DIET's `english` stands for mixed messages lingua keeps Dutch ("what do i do with
+        # this stroomstoring"). A supplies question gets the kit answer, not a risk's advice.
         guess = guess_risk(text, ENGLISH)
         keys = (danger.risk,) if danger and danger.risk else _keys(guess)
-        return Decision(ENGLISH_INTENT, intent != ENGLISH_INTENT, keys, language, danger)
+        if danger is None and guess.best is None and english.is_kit_question(text):
+            keys = ()
+        return Decision(ENGLISH_INTENT, intent != ENGLISH_INTENT, keys, ENGLISH, danger)
     if danger is not None:
         keys = (danger.risk,) if danger.risk else tuple(known[:1])
         return Decision("emergency", intent != "emergency", keys, language, danger)

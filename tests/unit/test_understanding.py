@@ -314,3 +314,58 @@ def test_indexed_cue_matching_equals_testing_every_cue(lang: str) -> None:
         assert understanding.cue_scores(text, lang) == expected, text
         matched += bool(expected)
     assert matched > 100  # the comparison covered real matches, not only empty scores
+
+
+# --- round 4 (dev sets 5-7): residents' wording, English kit questions, distress nearby ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        ("de rook van die brand bij het recyclingbedrijf trekt onze kant op", "gevaarlijke_stoffen"),
+        ("er dwarrelt as op het terras en de lucht is oranje", "natuurbrand"),
+        ("de strijkijzer-stekker wordt bloedheet en ik ruik schroeilucht", "brand"),
+        ("de lampen aan het plafond slingerden ineens", "aardbeving"),
+        ("de maas staat al in de uiterwaarden", "overstroming"),
+        ("de hele buurt is pikdonker", "stroomstoring"),
+        ("ik ben gisteren uitgegleden op de stoep", "winterweer"),
+        ("de zendmast doet het niet, niemand heeft bereik", "telecomstoring"),
+    ],
+)
+def test_round_4_situations(text, risk):
+    assert understanding.guess_risk(text).best == risk
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much food should we stockpile for a week",
+        "what goes in a go bag for two adults",
+        "do I need a noodpakket as a student",
+    ],
+)
+def test_english_supplies_question_gets_the_kit_answer_not_a_risk(text):
+    decision = understanding.decide(text, "english", (), 0.9)
+    assert decision.intent == "english" and decision.risk_keys == ()
+    assert english.is_kit_question(text)
+
+
+def test_english_kit_words_do_not_hide_a_clear_risk():
+    decision = understanding.decide("what should I pack when the dike is breaking", "english", (), 0.9)
+    assert decision.risk_keys == ("overstroming",) or decision.danger is not None
+
+
+def test_diet_english_on_a_mixed_message_gets_english_risk_advice():
+    # lingua keeps a message with a Dutch risk word Dutch; DIET's `english` and an English
+    # function word make it English, with the risk it names.
+    decision = understanding.decide("what do we do now, the stroomstoring is in our whole town", "english", (), 0.8)
+    assert (decision.intent, decision.risk_keys) == ("english", ("stroomstoring",))
+    # ... but not an unsure DIET on Dutch words only
+    assert understanding.decide("geen bereik en de vaste lijn is dood", "english", (), 0.4).intent != "english"
+
+
+def test_distress_needs_the_person_nearby():
+    assert understanding.person_in_distress("de bestuurder zit vast in de auto")
+    far = "de auto zit vast in de sneeuw op de dijk en ik moet nog langs de supermarkt voor mijn moeder"
+    assert not understanding.person_in_distress(far)
+    assert understanding.person_in_distress("opa is in het water gegleden bij de steiger, help")
