@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from actions.english import ActionEnglish
 from bot.core import english
+from bot.core.regions import REGION_CODES
 from bot.core.understanding import ENGLISH_INTENT, decide
 from bot.gateway import widget
 from bot.gateway.widget import EmbedConfig, EmbedConfigError, load_embed_config
@@ -279,3 +280,26 @@ async def test_a_gemeente_chooses_english_or_keeps_its_regions_language(beheerde
         assert gemeente["language"] == "nl"
     finally:
         await client.close()
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_widget_config_matches_its_openapi_schema_in_both_languages(language):
+    from jsonschema import Draft202012Validator
+
+    from bot.gateway.openapi import spec
+
+    document = spec()
+    schema = {**document["components"]["schemas"]["WidgetConfig"], "components": document["components"]}
+    validator = Draft202012Validator(schema)
+    cfg = stored(**{code: {"language": language} for code in REGION_CODES})
+    for code in (None, *REGION_CODES):
+        public = cfg.public(code)
+        assert public["language"] == (language if code else "nl")  # the national defaults stay Dutch
+        errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(public)]
+        assert errors == [], (code, errors)
+    # The schema can fail: a third language or a missing word is not what it describes.
+    assert list(validator.iter_errors({**cfg.public("VR19"), "language": "fr"}))
+    assert list(validator.iter_errors({**cfg.public("VR19"), "ui": {"send": "Send"}}))
