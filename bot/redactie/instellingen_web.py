@@ -6,6 +6,7 @@ HTTP only; the rules are in bot/core/embed_rules.py, storage in instellingen.py.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import yaml
@@ -89,14 +90,16 @@ def _party(request: web.Request) -> str:
     return request.match_info["region"] + gemeente
 
 
+def _settings(request: web.Request) -> Settings:
+    return request.app["settings"] if "settings" in request.app else Settings.from_env()
+
+
 def _public_base(request: web.Request) -> str:
-    settings = request.app["settings"] if "settings" in request.app else Settings.from_env()
-    return settings.public_url or f"{request.scheme}://{request.host}"
+    return _settings(request).public_url or f"{request.scheme}://{request.host}"
 
 
 def _loopback_allowed(request: web.Request) -> bool:
-    settings = request.app["settings"] if "settings" in request.app else Settings.from_env()
-    return bool(settings.loopback_origins)
+    return bool(_settings(request).loopback_origins)
 
 
 def _form_page(
@@ -142,10 +145,28 @@ def _form_page(
     )
 
 
-def _check(session: auth.Session, party: str) -> web.Response | None:
-    if not session.user.is_beheerder or not instellingen.may_manage(session.user, party):
-        return error_page(403, "forbidden_settings", session)
-    return None
+PartyHandler = Callable[[web.Request, auth.Session, str], Awaitable[web.StreamResponse]]
+
+
+def party_page(handler: PartyHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A page of one region's or gemeente's settings (the party in the URL): logged in, as for
+    every Redactie page, and only for a beheerder who may manage that party; else 403."""
+
+    async def checked(request: web.Request, session: auth.Session) -> web.StreamResponse:
+        party = _party(request)
+        if not session.user.is_beheerder or not instellingen.may_manage(session.user, party):
+            return error_page(403, "forbidden_settings", session)
+        return await handler(request, session, party)
+
+    return login_required(checked)
+
+
+def _overview_page(
+    request: web.Request, session: auth.Session, status: int = 200, problem: str | None = None
+) -> web.Response:
+    db = request.app[REDACTIE].db
+    regions = [(code, instellingen.gemeenten(db, code)) for code in REGION_CODES]
+    return page("instellingen_overzicht.html.j2", status=status, session=session, regions=regions, problem=problem)
 
 
 @login_required
@@ -154,9 +175,7 @@ async def overview(request: web.Request, session: auth.Session) -> web.StreamRes
         return error_page(403, "forbidden_settings", session)
     if session.user.region:
         raise web.HTTPSeeOther(f"/redactie/instellingen/{session.user.region}")
-    db = request.app[REDACTIE].db
-    regions = [(code, instellingen.gemeenten(db, code)) for code in REGION_CODES]
-    return page("instellingen_overzicht.html.j2", session=session, regions=regions, problem=None)
+    return _overview_page(request, session)
 
 
 @login_required
@@ -167,32 +186,20 @@ async def add_gemeente(request: web.Request, session: auth.Session) -> web.Strea
     if not (session.user.is_beheerder and session.user.region is None):
         return error_page(403, "forbidden_settings", session)
     if not is_region_code(region) or not instellingen.GEMEENTE_RE.match(slug):
-        db = request.app[REDACTIE].db
-        regions = [(code, instellingen.gemeenten(db, code)) for code in REGION_CODES]
-        return page(
-            "instellingen_overzicht.html.j2", status=422, session=session, regions=regions, problem="bad_gemeente"
-        )
+        return _overview_page(request, session, status=422, problem="bad_gemeente")
     raise web.HTTPSeeOther(f"/redactie/instellingen/{region}/{slug}")
 
 
-@login_required
-async def edit(request: web.Request, session: auth.Session) -> web.StreamResponse:
-    party = _party(request)
-    refused = _check(session, party)
-    if refused is not None:
-        return refused
+@party_page
+async def edit(request: web.Request, session: auth.Session, party: str) -> web.StreamResponse:
     db = request.app[REDACTIE].db
     values, live = _values(db, party)
     saved = request.query.get("opgeslagen")
     return _form_page(request, session, party, values, live, saved=saved if saved and saved.isdigit() else None)
 
 
-@login_required
-async def save(request: web.Request, session: auth.Session) -> web.StreamResponse:
-    party = _party(request)
-    refused = _check(session, party)
-    if refused is not None:
-        return refused
+@party_page
+async def save(request: web.Request, session: auth.Session, party: str) -> web.StreamResponse:
     db = request.app[REDACTIE].db
     form = await request.post()
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
@@ -213,22 +220,14 @@ async def save(request: web.Request, session: auth.Session) -> web.StreamRespons
     raise web.HTTPSeeOther(f"/redactie/instellingen/{party}?opgeslagen={version.id}")
 
 
-@login_required
-async def history(request: web.Request, session: auth.Session) -> web.StreamResponse:
-    party = _party(request)
-    refused = _check(session, party)
-    if refused is not None:
-        return refused
+@party_page
+async def history(request: web.Request, session: auth.Session, party: str) -> web.StreamResponse:
     versions = instellingen.history(request.app[REDACTIE].db, party)
     return page("instellingen_geschiedenis.html.j2", session=session, party=party, versions=versions)
 
 
-@login_required
-async def restore(request: web.Request, session: auth.Session) -> web.StreamResponse:
-    party = _party(request)
-    refused = _check(session, party)
-    if refused is not None:
-        return refused
+@party_page
+async def restore(request: web.Request, session: auth.Session, party: str) -> web.StreamResponse:
     form = await request.post()
     version = str(form.get("version") or "")
     if not version.isdigit():
