@@ -32,6 +32,7 @@ MAX_GAP = 4  # other words allowed between the words of one cue
 MAX_CANDIDATES = 3
 DISTRESS_NEAR = 5  # words between a person and a distress word that belong together
 CALLS_FOR_HELP = frozenset({"help", "helpen"})
+CLEAR_SITUATION = 6  # a situation score that beats kit cues other than the kit's own names
 
 # Intents the sentence-level decision may turn into ask_risk when the message
 # clearly describes a risk situation. Kit, region and the form's answers stay
@@ -46,6 +47,7 @@ OVERRIDABLE_WHEN_CLEAR = frozenset(
         "inform_needs",
         "inform_gemeente",
         "ask_region",
+        "ask_phase",
         "affirm",
         "deny",
         "thank",
@@ -144,14 +146,49 @@ class _Tables:
     distress: dict[str, frozenset[str]]
     number_words: frozenset[str]
     number_names: frozenset[str]  # "nummer", "noodnummer": a question about numbers whatever else it names
+    number_questions: tuple[_Cue, ...]  # "wie moet ik bellen": the same
     kit_cues: tuple[_Cue, ...]  # "noodpakket", "in huis halen": a question about supplies
+    kit_names: tuple[_Cue, ...]  # "noodpakket", "noodtas": the kit itself
     weak_names: frozenset[str]  # risk names that are also everyday words ("rook": smoke, or smelled)
+    figurative: re.Pattern[str] | None  # risk words in another sense ("in vuur en vlam")
     hot_from: int
     cold_to: int
     # lang -> word -> the (risk, cue) pairs whose first element has that word: only
     # those cues can match a message (prefix and suffix first elements: `open_cues`).
     first_words: dict[str, dict[str, tuple[tuple[str, _Cue], ...]]] = field(default_factory=dict)
     open_cues: dict[str, tuple[tuple[str, _Cue], ...]] = field(default_factory=dict)
+
+
+def _figurative_pattern(phrases: Iterable[Any]) -> re.Pattern[str] | None:
+    """One regex over " w1 w2 ... " (tokens()) for the `figurative` phrases."""
+    bodies = []
+    for phrase in phrases:
+        body = ""
+        for token in str(phrase).split():
+            optional = token.endswith("?")
+            alts = []
+            for alt in token.rstrip("?").split("|"):
+                if alt == "_":
+                    alts.append(r"\S+")
+                elif alt.endswith("*"):
+                    alts.append(re.escape(" ".join(tokens(alt[:-1]))) + r"\S*")
+                else:
+                    alts.append(re.escape(" ".join(tokens(alt))))
+            group = "(?:" + "|".join(alts) + ")"
+            body += f"(?:{group} )?" if optional else f"{group} "
+        if body:
+            bodies.append(body)
+    return re.compile(" (?:" + "|".join(bodies) + ")") if bodies else None
+
+
+def literal_text(text: str) -> str | None:
+    """The message without risk words used in another sense, or None when it has none."""
+    pattern = _tables().figurative
+    if pattern is None:
+        return None
+    padded = " " + " ".join(tokens(text)) + " "
+    stripped, count = pattern.subn(" ", padded)
+    return " ".join(stripped.split()) if count else None
 
 
 def _first_word_index(
@@ -199,8 +236,11 @@ def _tables() -> _Tables:
         },
         number_words=frozenset(str(w) for w in data.get("number_words") or []),
         number_names=frozenset(str(w) for w in data.get("number_names") or []),
+        number_questions=tuple(_compile_cue(c, "nl") for c in data.get("number_questions") or []),
         kit_cues=tuple(_compile_cue(c, "nl") for c in data.get("kit_cues") or []),
+        kit_names=tuple(_compile_cue(c, "nl") for c in data.get("kit_names") or []),
         weak_names=frozenset(risks.normalize(str(w)) for w in data.get("weak_names") or []),
+        figurative=_figurative_pattern(data.get("figurative") or []),
         cues=cues,
         vocabulary={lang: frozenset(words) for lang, words in vocabulary.items()},
         question_cues=question,
@@ -519,8 +559,13 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         keys = (danger.risk,) if danger.risk else tuple(known[:1])
         return Decision("emergency", intent != "emergency", keys, language, danger)
 
-    guess = guess_risk(text)
+    literal = literal_text(text)
+    guess = guess_risk(literal if literal is not None else text)
     keys = _keys(guess)
+    if literal is not None and not guess.scores and (intent in OVERRIDABLE or intent == "emergency" or unsure):
+        # "een storm in een glas water", "ik sta in vuur en vlam": the only risk words are in
+        # another sense, so not a risk question, whatever DIET or the risk entity says.
+        return Decision("out_of_scope", intent != "out_of_scope" or unsure, (), language, None)
     distress = person_in_distress(text)
     question = is_question(text)
     if keys and distress and not question:
@@ -554,7 +599,7 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         return Decision("ask_risk", True, (guess.best,), language, None)
     if intent == "ask_emergency_numbers" and guess.best and not _tables().number_words & words:
         return Decision("ask_risk", True, (guess.best,), language, None)
-    if intent == "ask_kit" and guess.best and not is_kit_question(text):
+    if intent == "ask_kit" and guess.best and (not is_kit_question(text) or _clear_without_kit_name(text, guess)):
         return Decision("ask_risk", True, (guess.best,), language, None)
     if intent == "ask_risk" and not (keys or known) and is_kit_question(text):
         # "wat moet er in mijn tas zitten om snel weg te kunnen": supplies, no risk named.
@@ -571,6 +616,15 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
     return Decision(intent, False, (), language, None)
 
 
+def _clear_without_kit_name(text: str, guess: RiskGuess) -> bool:
+    """A very clear situation in a message that does not name the kit itself: "het
+    waterbedrijf zegt 3 dagen water koken, mag ik douchen" is kookadvies."""
+    if guess.best is None or guess.scores.get(guess.best, 0) < CLEAR_SITUATION:
+        return False
+    positions = _positions(text, "nl")
+    return not any(positions.matches(cue) for cue in _tables().kit_names)
+
+
 # A risk named in a question about 112 makes it a risk question ("is een overstroming een
 # reden om 112 te bellen"); a phone or network outage does not: the numbers answer says
 # where to go when 112 cannot be reached.
@@ -582,6 +636,9 @@ def about_numbers(text: str, words: set[str] | None = None) -> bool:
     words = words if words is not None else set(tokens(text))
     if words & _tables().number_names:
         return True
+    positions = _positions(text, "nl")
+    if any(positions.matches(cue) for cue in _tables().number_questions):
+        return not [key for key in named_risks(text) if key not in _NUMBERS_NOT_A_RISK]
     if "112" not in words:
         return False
     return not [key for key in named_risks(text) if key not in _NUMBERS_NOT_A_RISK]

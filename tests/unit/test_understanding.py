@@ -369,3 +369,41 @@ def test_distress_needs_the_person_nearby():
     far = "de auto zit vast in de sneeuw op de dijk en ik moet nog langs de supermarkt voor mijn moeder"
     assert not understanding.person_in_distress(far)
     assert understanding.person_in_distress("opa is in het water gegleden bij de steiger, help")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "het was een storm in een glas water gisteren",
+        "mijn zus staat in vuur en vlam voor haar nieuwe baan",
+        "ik droomde vannacht over een aardbeving, wat betekent dat",
+        "elke avond brandend maagzuur, wat helpt",
+    ],
+)
+def test_risk_words_in_another_sense_are_out_of_scope(text):
+    assert understanding.literal_text(text) is not None
+    assert understanding.decide(text, "ask_risk", (), 0.99).intent == "out_of_scope"
+
+
+def test_a_real_situation_next_to_an_idiom_still_counts():
+    text = "was een storm in een glas water op kantoor, maar nu ligt er echt 20 cm sneeuw op de weg"
+    assert understanding.decide(text, "ask_risk", (), 0.99).risk_keys == ("winterweer",)
+    assert understanding.literal_text("windkracht 9 morgen") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "er hangt een kabel los aan de lantaarnpaal, niemand gewond, wie moet ik bellen?",
+        "kun je 112 bellen vanuit het buitenland met een nederlands nummer",
+    ],
+)
+def test_whom_to_call_is_a_numbers_question(text):
+    assert understanding.decide(text, "ask_risk", (), 0.99).intent == "ask_emergency_numbers"
+
+
+def test_a_very_clear_situation_beats_kit_cues_but_not_the_kit_name():
+    kookadvies = "het waterbedrijf zegt 3 dagen water koken, mag ik mijn tanden poetsen met kraanwater"
+    assert understanding.decide(kookadvies, "ask_kit", (), 0.8).intent == "ask_risk"
+    kit = "wat moet in het noodpakket als we 3 dagen water moeten koken"
+    assert understanding.decide(kit, "ask_kit", (), 0.8).intent == "ask_kit"
