@@ -519,16 +519,24 @@ def _diff(before: str, after: str) -> list[tuple[str, str]]:
     return lines
 
 
-@login_required
-async def restore(request: web.Request, session: auth.Session) -> web.StreamResponse:
-    state = _redactie(request)
+async def _posted_version(request: web.Request, session: auth.Session, name: str) -> Version | web.Response:
+    """The version a restore form names, if it is a version of name; else the error page."""
     form = await request.post()
     version_id = str(form.get("version") or "")
     if not version_id.isdigit():
         return error_page(400, "bad_version", session)
-    old = state.store.get_version(int(version_id))
-    if old is None or old.name != request.match_info["name"]:
+    old = _redactie(request).store.get_version(int(version_id))
+    if old is None or old.name != name:
         return error_page(404, "bad_version", session)
+    return old
+
+
+@login_required
+async def restore(request: web.Request, session: auth.Session) -> web.StreamResponse:
+    state = _redactie(request)
+    old = await _posted_version(request, session, request.match_info["name"])
+    if isinstance(old, web.Response):
+        return old
     problem = _check_template_access(session, old.name, old.region)
     if problem is not None:
         return problem
@@ -597,6 +605,24 @@ def _advice_preview(
     return {"bubbles": split_bubbles(rendered.text), "buttons": rendered.buttons, "phase": phase}
 
 
+def _advice_applied(
+    store: advice.VersionStore, key: str, part: str, region: str | None, fields: dict[str, str]
+) -> tuple[dict[str, Any], list[markup.Problem]]:
+    """The posted form applied to the layer's document in edit: its draft if there is one, else what is live."""
+    pending = advice.draft(store, key, region)
+    start = pending.doc if pending is not None else advice.published(store, key, region)
+    return advice.apply_form(start, part, fields, advice.below(key, region, store))
+
+
+async def _advice_bubbles(
+    request: web.Request, key: str, part: str, region: str | None, doc: dict[str, Any]
+) -> dict[str, Any]:
+    """The preview of the part's phase (the general part shows the default phase)."""
+    phase = part if part in risks.PHASES else risks.DEFAULT_PHASE
+    store = _redactie(request).store
+    return await _in_thread(_advice_preview, _renderer(request), store, key, region, phase, doc)
+
+
 def _advice_target(
     request: web.Request, session: auth.Session, value: Any
 ) -> tuple[str, str, str | None, web.Response | None]:
@@ -652,8 +678,7 @@ async def _advice_page(
     current = advice.published(state.store, key, region)
     if doc is None:
         doc = pending.doc if pending is not None else current
-    phase = part if part in risks.PHASES else risks.DEFAULT_PHASE
-    preview = await _in_thread(_advice_preview, _renderer(request), state.store, key, region, phase, doc)
+    preview = await _advice_bubbles(request, key, part, region, doc)
     context = {
         "session": session,
         "key": key,
@@ -697,12 +722,8 @@ async def advice_preview(request: web.Request, session: auth.Session) -> web.Str
     key, part, region, problem = _advice_target(request, session, fields["regio"])
     if problem is not None:
         return problem
-    state = _redactie(request)
-    pending = advice.draft(state.store, key, region)
-    start = pending.doc if pending is not None else advice.published(state.store, key, region)
-    doc, problems = advice.apply_form(start, part, fields, advice.below(key, region, state.store))
-    phase = part if part in risks.PHASES else risks.DEFAULT_PHASE
-    preview = await _in_thread(_advice_preview, _renderer(request), state.store, key, region, phase, doc)
+    doc, problems = _advice_applied(_redactie(request).store, key, part, region, fields)
+    preview = await _advice_bubbles(request, key, part, region, doc)
     if request.headers.get("X-Requested-With") == "fetch":
         return page("_advice_preview.html.j2", preview=preview, problems=problems, region=region)
     return await _advice_page(request, session, key, part, region, form=fields, doc=doc, problems=problems)
@@ -716,9 +737,7 @@ async def advice_save(request: web.Request, session: auth.Session) -> web.Stream
         return problem
     state = _redactie(request)
     user = session.user
-    pending = advice.draft(state.store, key, region)
-    start = pending.doc if pending is not None else advice.published(state.store, key, region)
-    doc, problems = advice.apply_form(start, part, fields, advice.below(key, region, state.store))
+    doc, problems = _advice_applied(state.store, key, part, region, fields)
     if problems:
         return await _advice_page(
             request, session, key, part, region, status=422, form=fields, doc=doc, problems=problems, not_saved=True
@@ -756,13 +775,9 @@ async def advice_history(request: web.Request, session: auth.Session) -> web.Str
 @login_required
 async def advice_restore(request: web.Request, session: auth.Session) -> web.StreamResponse:
     state = _redactie(request)
-    form = await request.post()
-    version_id = str(form.get("version") or "")
-    if not version_id.isdigit():
-        return error_page(400, "bad_version", session)
-    old = state.store.get_version(int(version_id))
-    if old is None or old.name != advice.doc_name(request.match_info["key"]):
-        return error_page(404, "bad_version", session)
+    old = await _posted_version(request, session, advice.doc_name(request.match_info["key"]))
+    if isinstance(old, web.Response):
+        return old
     try:
         version = advice.restore(state.db, state.store, session.user, old.id)
     except advice.AdviceError as exc:
