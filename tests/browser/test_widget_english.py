@@ -112,7 +112,7 @@ def test_region_on_english_greets_and_answers_in_english(browser, stack, haaglan
     log_in(page, gateway.url, username)
     page.get_by_role("link", name="Instellingen").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Haaglanden")
-    expect(page.get_by_text("Kies je Engels, dan zijn de knoppen")).to_be_visible()
+    expect(page.get_by_text("Kies je Engels, dan praat de chat Engels")).to_be_visible()
     preview = page.locator("#preview")
     expect(preview.locator(".sub")).to_have_text("Hulp bij een noodsituatie")
     page.get_by_label("Taal waarin de chat begint").select_option("en")

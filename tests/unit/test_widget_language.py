@@ -21,6 +21,7 @@ from bot.gateway.widget import EmbedConfig, EmbedConfigError, load_embed_config
 from bot.redactie import accounts, learn
 from bot.redactie.db import Database
 from bot.settings import Settings
+from bot.texts import readability as rb
 from tests.actions.helpers import entity, make_tracker, run
 from tests.unit import test_instellingen as settings_tests
 
@@ -238,7 +239,9 @@ async def test_settings_page_explains_the_language_and_previews_english(beheerde
     try:
         token = await settings_tests.log_in(client, "beheer-zeeland")
         page = html.unescape(await (await client.get("/redactie/instellingen/VR19")).text())
-        assert "Kies je Engels, dan zijn de knoppen, de welkomsttekst en de eerste vragen van de chat Engels" in page
+        hint = re.search(r'<p class="hint" id="language-hint">([^<]+)</p>', page).group(1)
+        assert hint == "Kies je Engels, dan praat de chat Engels en zegt hij dat hij Nederlands het best begrijpt."
+        assert rb.hard_sentences(hint) == [] and rb.flesch_douma(hint) >= rb.MIN_FLESCH_DOUMA  # B1
         assert 'id="preview" lang="nl"' in page and 'data-en="Help in an emergency"' in page
         data = settings_tests.form(csrf_token=token, language="en")
         saved = await client.post("/redactie/instellingen/VR19", data=data, allow_redirects=False)

@@ -30,6 +30,7 @@
     for (var i = 0; i < items.length; i++) items[i].textContent = items[i].getAttribute('data-' + lang);
   }
   if (language) language.addEventListener('change', words);
+  words();  // a choice made before this script ran (a slow page, or the browser restoring the form)
   if (greeting && greetingPreview) {
     greeting.addEventListener('input', function () {
       // The Dutch greeting follows the form; in English the page cannot tell the language
