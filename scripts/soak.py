@@ -91,13 +91,20 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_bytes(pid: int) -> int:
+    """Proportional memory (PSS) of a process and its children: a page shared by n
+    processes counts 1/n in each. Plain RSS counts it n times: PostgreSQL's buffers once per
+    backend that has touched them, which looked like growth as more backends warmed up."""
     total = 0
     for p in process_tree(pid):
         try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
-            continue
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("Pss:"))
+        except (OSError, IndexError, ValueError, StopIteration):
+            try:  # no smaps_rollup (old kernels): resident pages
+                with open(f"/proc/{p}/statm") as fh:
+                    total += int(fh.read().split()[1]) * PAGE
+            except (OSError, IndexError, ValueError):
+                continue
     return total
 
 
@@ -223,7 +230,7 @@ def report(
         f"every reply checked), conversations expiring after {args.ttl:.0f} idle seconds (`NW_TRACKER_TTL`), "
         f"{len(stack.rasa_replicas)} Rasa replicas, {PROFILE_NAMES[args.profile]}. {conditions}",
         "",
-        "| messages | errors | msg/s | p50 ms | p95 ms | p99 ms | RSS start | RSS end | growth "
+        "| messages | errors | msg/s | p50 ms | p95 ms | p99 ms | memory (PSS) start | PSS end | growth "
         "after the first TTL | 0 errors and flat |",
         "|---|---|---|---|---|---|---|---|---|---|",
         f"| {sent} | {load.errors} | {sent / elapsed:.1f} | {statistics.median(lat):.0f} | {percentile(lat, 95):.0f} | "
@@ -254,7 +261,7 @@ def report(
         f"all residents come within the hour, and the busiest minutes carry {PEAK_FACTOR:g}× the hour's average "
         f"rate; a replica is one process that uses one core at most, kept at {TARGET_UTILISATION:.0%} busy "
         "at that peak so that p95 stays low (the bench's 20-resident p95 was measured with both cores busy). "
-        "At least 2 replicas of each part, so one can fail or be moved. Resident memory per replica: "
+        "At least 2 replicas of each part, so one can fail or be moved. Memory (PSS) per replica: "
         + ", ".join(
             f"{part} {mb(max(last[n] for n in names if part_of(n) == part))} MB"
             for part in dict.fromkeys(part_of(n) for n in names)
