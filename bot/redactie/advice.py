@@ -19,7 +19,7 @@ import difflib
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from bot.core import risks
 from bot.core.advice import PHASE_FIELDS, merge_risk
@@ -29,7 +29,7 @@ from bot.redactie import audit, markup
 from bot.redactie.accounts import User
 from bot.redactie.db import Database
 from bot.redactie.markup import Problem
-from bot.redactie.store import Version
+from bot.redactie.store import SqlTemplateStore, Version
 
 PREFIX = "advies:"
 DRAFT = "concept:"
@@ -39,23 +39,8 @@ PARTS = (*PHASES, GENERAL)
 MAX_DOC = 64 * 1024
 
 
-class VersionStore(Protocol):
-    """The editor's versioned store (bot/redactie/store.py), as far as advice uses it."""
-
-    def get_source(self, name: str, region: str | None) -> str | None: ...
-    def latest(self, name: str, region: str | None) -> Version | None: ...
-    def history(self, name: str, region: str | None, limit: int = 100) -> list[Version]: ...
-    def get_version(self, version_id: int) -> Version | None: ...
-    def save(
-        self,
-        name: str,
-        region: str | None,
-        source: str | None,
-        author: str,
-        note: str = "",
-        restored_from: int | None = None,
-        conn: Any = None,
-    ) -> Version: ...
+# Advice documents are versions in the editor's own store (bot/redactie/store.py), named "advies:<key>".
+VersionStore = SqlTemplateStore
 
 
 class AdviceError(ValueError):
