@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
 from bot.ops.stack import Stack, latest_model
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +95,28 @@ class Chat:
 @pytest.fixture
 def chat(stack):
     return lambda region=None: Chat(stack.gateway, region)
+
+
+def add_editor(stack, username: str, password: str, role: str, region: str | None = None) -> None:
+    """A Redactie account in the stack's database, made with the real CLI, the way an administrator would."""
+    env = dict(os.environ, NOODWIJZER_DB=stack.extra_env["NOODWIJZER_DB"], PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "bot", "users", "add", "--username", username, "--role", role]
+    if region:
+        command += ["--region", region]
+    done = subprocess.run(
+        [*command, "--password-stdin"],
+        input=password + "\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the Redactie's form in html."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)

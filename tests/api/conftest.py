@@ -3,7 +3,6 @@ test, and test clients that log in through the real login form."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable
 
@@ -14,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.redactie import accounts
 from bot.redactie import web as redactie_web
 from bot.redactie.db import Database
+from tests.conftest import csrf_from
 
 PASSWORD = "correct horse battery"
 
@@ -59,12 +59,6 @@ async def make_client(db):
     yield make
     for client in clients:
         await client.close()
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
 
 
 async def login(client: TestClient, username: str, password: str = PASSWORD):

@@ -15,7 +15,8 @@ from aiohttp import web
 from bot.gateway import learning
 from bot.redactie import learn
 from bot.redactie import web as redactie_web
-from tests.api.conftest import csrf_from, logged_in
+from tests.api.conftest import logged_in
+from tests.conftest import csrf_from
 
 
 @pytest.fixture

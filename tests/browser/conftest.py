@@ -113,6 +113,21 @@ def run_axe(page, axe_path: str, context: str = "document") -> list[dict]:
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
+def log_in_editor(page, base: str, username: str, password: str, screenshot: Path | None = None) -> None:
+    """The Redactie's login form as a person uses it; returns once the list of texts shows.
+
+    screenshot: where to save the filled-in form (for the docs), before it is sent.
+    """
+    page.goto(f"{base}/redactie")
+    assert page.url.endswith("/redactie/login")  # no session yet: the Redactie sends you to its form
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(password)
+    if screenshot:
+        page.screenshot(path=str(screenshot))
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("heading", name="Teksten van de chatbot").wait_for()
+
+
 def wait_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -9,14 +9,10 @@ NOODWIJZER_TEST_LOOPBACK_ORIGINS=1 accepts in the settings form.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -24,12 +20,12 @@ from sqlalchemy import text
 
 from bot.ops.stack import Stack, free_port
 from bot.redactie.db import Database
-from tests.browser.conftest import ExtraGateway, ThirdPartySite, run_axe
+from tests.browser.conftest import ExtraGateway, ThirdPartySite, log_in_editor, run_axe
 from tests.browser.test_widget import Widget, watch_console
+from tests.conftest import add_editor
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "beheer-" + uuid.uuid4().hex[:12]
 NEW_PRIMARY = "#6a1b4d"  # white on it is 11:1, it on white too
 NEW_PRIMARY_RGB = "rgb(106, 27, 77)"
@@ -42,19 +38,8 @@ DEADLINE_S = 5.0
 
 
 def add_user(stack, username: str, region: str) -> None:
-    """With the real CLI, the way an administrator would."""
-    env = dict(os.environ, NOODWIJZER_DB=stack.extra_env["NOODWIJZER_DB"], PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "bot", "users", "add", "--username", username, "--role", "beheerder"]
-    done = subprocess.run(
-        [*command, "--region", region, "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        capture_output=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    """A beheerder of region (other browser tests of the settings reuse this and log_in)."""
+    add_editor(stack, username, PASSWORD, "beheerder", region)
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +90,7 @@ def preflight(gateway: str, origin: str) -> int:
 
 
 def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/redactie/login")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_role("link", name="Instellingen").wait_for()
+    log_in_editor(page, base, username, PASSWORD)
 
 
 def test_zeeland_beheerder_adds_a_site_colour_and_logo(browser, stack, editor_gateway, beheerder, sites, axe_source):

@@ -17,7 +17,7 @@ import pytest
 
 from bot.redactie import accounts, inzicht_counts, inzicht_view
 from bot.redactie.db import Database
-from tests.browser.conftest import run_axe
+from tests.browser.conftest import log_in_editor, run_axe
 from tests.browser.test_widget import goto_demo
 from tests.conftest import Chat
 
@@ -66,14 +66,6 @@ def ask_until(stack, db: Database, target: int) -> int:
     return week_value(db)
 
 
-def log_in(page, stack, username: str) -> None:
-    page.goto(f"{stack.gateway}/redactie/login")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(re.compile(r".*/redactie$"))
-
-
 def csv_cell(page, stack, query: str = "") -> str | None:
     response = page.request.get(f"{stack.gateway}/redactie/inzicht.csv{query}")
     assert response.status == 200
@@ -87,7 +79,7 @@ def test_vr19_counts_show_from_10_and_minder_dan_10_below(page, stack, stack_db,
     before = week_value(stack_db)
     assert before < 9, f"another test asked {KEY} in VR19 {before} times this week"
     assert ask_until(stack, stack_db, 9) == 9
-    log_in(page, stack, editors["vr19"])
+    log_in_editor(page, stack.gateway, editors["vr19"], PASSWORD)
     assert csv_cell(page, stack) == "minder dan 10"
     page.goto(f"{stack.gateway}/redactie/inzicht")
     assert "Na (herstel): minstens" in page.inner_text("#tekst-fase")
@@ -102,7 +94,7 @@ def test_vr19_counts_show_from_10_and_minder_dan_10_below(page, stack, stack_db,
 
 def test_another_region_cannot_see_vr19(page, stack, stack_db, editors):
     ask_until(stack, stack_db, 10)
-    log_in(page, stack, editors["vr01"])
+    log_in_editor(page, stack.gateway, editors["vr01"], PASSWORD)
     assert page.request.get(f"{stack.gateway}/redactie/inzicht?regio=VR19").status == 403
     assert page.request.get(f"{stack.gateway}/redactie/inzicht.csv?regio=VR19").status == 403
     assert page.request.get(f"{stack.gateway}/redactie/inzicht?regio=NL").status == 403
@@ -110,7 +102,7 @@ def test_another_region_cannot_see_vr19(page, stack, stack_db, editors):
     assert "VR19" not in own
     # The national editor does see VR19, and the national total.
     page.context.clear_cookies()
-    log_in(page, stack, editors["nl"])
+    log_in_editor(page, stack.gateway, editors["nl"], PASSWORD)
     assert csv_cell(page, stack, "?regio=NL") not in (None, "minder dan 10")
     page.goto(f"{stack.gateway}/redactie/inzicht")
     assert "Heel Nederland" in page.inner_text("#kop-regio ~ table tfoot")
@@ -134,7 +126,7 @@ def test_a_residents_sentence_is_in_no_file(stack, stack_db):
 
 
 def test_inzicht_pages_pass_axe(axe_page, stack, editors, axe_source):
-    log_in(axe_page, stack, editors["nl"])
+    log_in_editor(axe_page, stack.gateway, editors["nl"], PASSWORD)
     for path in ("/redactie/inzicht", "/redactie/inzicht?regio=VR19"):
         axe_page.goto(f"{stack.gateway}{path}")
         assert run_axe(axe_page, axe_source) == [], path

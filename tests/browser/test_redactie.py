@@ -8,23 +8,19 @@ text back. Notices show for their own region only and expire by themselves.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from bot.redactie import accounts, notices
 from bot.redactie.db import Database
-from tests.conftest import Chat, get_json
+from tests.browser.conftest import log_in_editor
+from tests.conftest import Chat, add_editor, get_json
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "browser-test-" + uuid.uuid4().hex[:12]
 
 
@@ -35,32 +31,8 @@ def stack_db(stack) -> Database:
 
 @pytest.fixture(scope="module")
 def editor_vr19(stack, stack_db) -> str:
-    """Created with the real CLI, the way an administrator would."""
     username = "vr19-" + uuid.uuid4().hex[:8]
-    env = dict(os.environ, NOODWIJZER_DB=stack.extra_env["NOODWIJZER_DB"], PYTHONPATH=str(ROOT))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "users",
-            "add",
-            "--username",
-            username,
-            "--role",
-            "regional",
-            "--region",
-            "VR19",
-            "--password-stdin",
-        ],
-        input=PASSWORD + "\n",
-        text=True,
-        capture_output=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    add_editor(stack, username, PASSWORD, "regional", "VR19")
     return username
 
 
@@ -78,22 +50,13 @@ def wait_until(check, timeout: float = 10.0, interval: float = 0.3):
     return value
 
 
-def log_in(page, stack, username: str) -> None:
-    page.goto(f"{stack.gateway}/redactie")
-    assert page.url.endswith("/redactie/login")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_role("heading", name="Teksten van de chatbot").wait_for()
-
-
 def save_text(page, text: str) -> None:
     page.get_by_label("Tekst", exact=True).fill(text)
     page.get_by_role("button", name="Opslaan").click()
 
 
 def test_secure_session_cookie_is_accepted_on_localhost(page, stack, editor_vr19):
-    log_in(page, stack, editor_vr19)
+    log_in_editor(page, stack.gateway, editor_vr19, PASSWORD)
     cookie = next(c for c in page.context.cookies() if c["name"] == "nw_redactie")
     assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     # The cookie is not readable from page scripts.
@@ -105,7 +68,7 @@ def test_edit_preview_save_chat_restore(page, stack, editor_vr19):
     first = f"Welkom in Zeeland, test {uuid.uuid4().hex[:6]}."
     second = f"Goedendag uit Zeeland, test {uuid.uuid4().hex[:6]}."
 
-    log_in(page, stack, editor_vr19)
+    log_in_editor(page, stack.gateway, editor_vr19, PASSWORD)
     page.get_by_role("link", name="Begroeting").click()
     page.get_by_role("heading", name=re.compile("Begroeting")).wait_for()
     assert "Landelijke tekst" in page.content()  # national text side by side
@@ -145,7 +108,7 @@ def test_edit_preview_save_chat_restore(page, stack, editor_vr19):
 
 
 def test_regional_editor_cannot_open_other_layers(page, stack, editor_vr19):
-    log_in(page, stack, editor_vr19)
+    log_in_editor(page, stack.gateway, editor_vr19, PASSWORD)
     for layer in ("VR17", "NL"):
         response = page.goto(f"{stack.gateway}/redactie/tekst/utter_greet?regio={layer}")
         assert response.status == 403
@@ -153,7 +116,7 @@ def test_regional_editor_cannot_open_other_layers(page, stack, editor_vr19):
 
 def test_notice_shows_for_its_region_in_api_and_greeting_then_expires(page, stack, stack_db, editor_vr19):
     title = f"Testmelding {uuid.uuid4().hex[:6]}"
-    log_in(page, stack, editor_vr19)
+    log_in_editor(page, stack.gateway, editor_vr19, PASSWORD)
     page.get_by_role("link", name="Actuele melding").click()
     page.get_by_label("Titel").fill(title)
     page.get_by_label("Tekst").fill("Blijf binnen en sluit ramen en deuren.")

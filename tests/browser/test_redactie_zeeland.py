@@ -10,17 +10,14 @@ The screenshots go into docs/img/ for docs/redactie.md.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import run_axe
-from tests.conftest import Chat
+from tests.browser.conftest import log_in_editor, run_axe
+from tests.conftest import Chat, add_editor
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -33,20 +30,8 @@ CHAT_DEADLINE_S = 5.0
 
 @pytest.fixture(scope="module")
 def zeeland_editor(stack) -> str:
-    """Made with the real CLI, the way an administrator would."""
     username = "zeeland-" + uuid.uuid4().hex[:6]
-    env = dict(os.environ, NOODWIJZER_DB=stack.extra_env["NOODWIJZER_DB"], PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "bot", "users", "add", "--username", username, "--role", "regional"]
-    done = subprocess.run(
-        [*command, "--region", "VR19", "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        capture_output=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    add_editor(stack, username, PASSWORD, "regional", "VR19")
     return username
 
 
@@ -62,17 +47,6 @@ def shows_within(stack, text: str, region: str = "VR19", timeout: float = CHAT_D
             return time.monotonic() - start
         time.sleep(0.2)
     return None
-
-
-def log_in(page, stack, username: str, screenshot: bool = False) -> None:
-    page.goto(f"{stack.gateway}/redactie")
-    assert page.url.endswith("/redactie/login")
-    page.get_by_label("Gebruikersnaam").fill(username)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    if screenshot:
-        page.screenshot(path=str(IMG / "redactie-inloggen.png"))
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_role("heading", name="Teksten van de chatbot").wait_for()
 
 
 def change_first_tip(page, new_tip: str) -> str:
@@ -92,7 +66,7 @@ def test_zeeland_editor_changes_a_storm_tip_and_restores_it(browser, stack, zeel
     first = f"Zet in Zeeland je tuinmeubels vast, test {uuid.uuid4().hex[:5]}."
     second = f"Zet alles vast wat kan wegwaaien, test {uuid.uuid4().hex[:5]}."
     try:
-        log_in(page, stack, zeeland_editor, screenshot=True)
+        log_in_editor(page, stack.gateway, zeeland_editor, PASSWORD, screenshot=IMG / "redactie-inloggen.png")
         page.screenshot(path=str(IMG / "redactie-lijst.png"))
 
         # Finds "Storm" with the search box: the list narrows while typing.
@@ -152,7 +126,7 @@ def test_zeeland_editor_changes_a_storm_tip_and_restores_it(browser, stack, zeel
 
 
 def test_editor_pages_pass_axe(axe_page, stack, zeeland_editor, axe_source):
-    log_in(axe_page, stack, zeeland_editor)
+    log_in_editor(axe_page, stack.gateway, zeeland_editor, PASSWORD)
     pages = [
         "/redactie",
         "/redactie?zoek=storm",

@@ -14,24 +14,18 @@ also a chat plan with that same budget (rendered by the NLG server's own pool).
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.core.knowledge import TEMPLATES_DIR
-from tests.conftest import Chat
+from tests.conftest import Chat, add_editor, csrf_from
 from tests.stack.test_conversation_kit import NEEDS_QUESTION, PLAN_BUTTON, asks
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "trap-test-" + uuid.uuid4().hex[:12]
 TRAP_BUDGET = 37
 MARKER = "Deze lijst is door de redactie bijgewerkt."
@@ -44,27 +38,9 @@ PLAN = {"adults": 2, "children": 0, "babies": 0, "pets": 1, "region": "VR19"}
 
 
 def add_national_editor(stack) -> str:
-    """With the real CLI, the way an administrator would."""
     username = "nl-" + uuid.uuid4().hex[:8]
-    env = dict(os.environ, NOODWIJZER_DB=stack.extra_env["NOODWIJZER_DB"], PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "bot", "users", "add", "--username", username, "--role", "geavanceerd"]
-    done = subprocess.run(
-        [*command, "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        capture_output=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    add_editor(stack, username, PASSWORD, "geavanceerd")
     return username
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
 
 
 class Editor:
