@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,145 @@ def wait_for_greeting(stack: Stack, marker: str, limit: float = PROPAGATION_LIMI
         assert time.monotonic() - start < limit, f"{marker!r} not in the chat within {limit} s"
         time.sleep(0.2)
     return time.monotonic() - start
+
+
+class _FormFields(HTMLParser):
+    """The fields a browser would send back from a form page (inputs, textareas, selects)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "input" and a.get("name") and a.get("type") not in ("file", "checkbox", "submit"):
+            self.fields[a["name"]] = a.get("value", "")
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self.fields[self._textarea] = ""
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+        elif tag == "option" and self._select and ("selected" in a or self._select not in self.fields):
+            self.fields[self._select] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def preflight(gateway: str, origin: str) -> int:
+    response = requests.options(
+        f"{gateway}/api/v1/chat?region=VR19",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    return response.status_code
+
+
+def test_inzicht_counts_are_kept_in_postgresql(pg_stack: Stack, postgres: PostgresServer) -> None:
+    """Issue 19 on the shared store: chats in VR19 become counts in PostgreSQL, and the
+    editor shows them from 10 on ("minder dan 10" below)."""
+    from bot.redactie import inzicht_counts
+    from bot.redactie.db import Database
+
+    db = Database(url=postgres.url)
+    ask, key = '/ask_phase{"phase":"tijdens","risk":"storm"}', "storm|tijdens"
+
+    def raw() -> int:
+        rows = inzicht_counts.read_counts(db, inzicht_counts.day_of(), ["VR19"])
+        return sum(r["count"] for r in rows if r["metric"] == "vraag" and r["key"] == key)
+
+    def shown(staff: Editor) -> str | None:
+        export = staff.get("/redactie/inzicht.csv?regio=VR19")
+        assert export.status_code == 200, export.text[:300]
+        return next((line.rsplit(",", 1)[1] for line in export.text.splitlines() if f",vraag,{key}," in line), None)
+
+    def ask_until(target: int) -> None:
+        while raw() < target:
+            for _ in range(target - raw()):
+                assert "storm" in Chat(pg_stack.gateway, "VR19").say_text(ask).lower()
+            deadline = time.monotonic() + 20  # the NLG server writes its sums every few seconds
+            while raw() < target and time.monotonic() < deadline:
+                time.sleep(0.5)
+
+    assert raw() == 0
+    staff = Editor(pg_stack.gateway)
+    staff.login()
+    ask_until(9)
+    assert shown(staff) == "minder dan 10"
+    ask_until(10)
+    assert shown(staff) == "10"
+
+
+def test_embed_settings_reach_another_gateway_within_5_s(
+    pg_stack: Stack, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """Issue 20 on the shared store: a beheerder adds a site on one gateway; a second gateway
+    on the same PostgreSQL lets that site in (CORS) within 5 s, and nothing else."""
+    name, password = "beheerder-pg-" + uuid.uuid4().hex[:6], "pg-" + uuid.uuid4().hex[:12]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NW_DATABASE_URL=postgres.url)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "users", "add", "--username", name, "--role", "beheerder"]
+        + ["--region", "VR19", "--password-stdin"],
+        input=password + "\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    port = free_port()
+    second_env = dict(pg_stack.env_for("gateway"), NW_GATEWAY_PORT=str(port), NW_GATEWAY_HOST="127.0.0.1")
+    with open(tmp_path / "gateway-2.log", "wb") as log:
+        second = subprocess.Popen(
+            [sys.executable, "-m", "bot.gateway"], env=second_env, cwd=ROOT, stdout=log, stderr=log
+        )
+    other = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(other + "/livez", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert second.poll() is None and time.monotonic() < deadline, "the second gateway did not start"
+            time.sleep(0.5)
+        site = f"https://crisis-{uuid.uuid4().hex[:8]}.voorbeeld.nl"
+        assert preflight(other, site) == 403
+
+        staff = Editor(pg_stack.gateway)
+        form = staff.get("/redactie/login")
+        staff.cookies.update(form.cookies.get_dict())
+        token = CSRF_RE.search(form.text)
+        assert token, form.text[:300]
+        login = staff.post("/redactie/login", {"csrf_token": token[1], "username": name, "password": password})
+        assert login.status_code == 303, login.text[:300]
+        page = staff.get("/redactie/instellingen/VR19")
+        assert page.status_code == 200, page.text[:300]
+        parser = _FormFields()
+        parser.feed(page.text)
+        fields = parser.fields
+        fields["origins"] = (fields.get("origins", "").strip() + "\n" + site).strip()
+        fields["note"] = "nieuwe crisissite"
+        saved = staff.post("/redactie/instellingen/VR19", fields)
+        assert saved.status_code == 303, saved.text[:800]
+        started = time.monotonic()
+        while preflight(other, site) != 204 and preflight(other, site) != 200:
+            assert time.monotonic() - started < PROPAGATION_LIMIT_S, "the other gateway did not let the site in"
+            time.sleep(0.2)
+        assert preflight(other, "https://vreemd.voorbeeld.nl") == 403, "only the added site"
+    finally:
+        second.terminate()
+        second.wait(timeout=20)
 
 
 def test_postgres_down_chat_keeps_texts_editor_cannot_save(pg_stack: Stack, postgres: PostgresServer) -> None:
