@@ -257,9 +257,10 @@ def report_section(result: Result, heldout: Path, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(path: Path, section: str) -> None:
+def write_report(path: Path, section: str, start: str = SECTION_START, end: str = SECTION_END) -> None:
+    """Put section (from its start marker to its end marker) in place of the one in path, else at the end."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# NLU evaluation\n\n"
-    pattern = re.compile(re.escape(SECTION_START) + r".*?" + re.escape(SECTION_END) + r"\n?", re.DOTALL)
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _m: section, text)
     else:
@@ -548,13 +549,3 @@ def e2e_section(results: dict[str, E2EResult], source: str, test_sets: tuple[str
             lines.append("")
     lines.append(E2E_SECTION_END)
     return "\n".join(lines) + "\n"
-
-
-def write_e2e_report(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# NLU evaluation\n\n"
-    pattern = re.compile(re.escape(E2E_SECTION_START) + r".*?" + re.escape(E2E_SECTION_END) + r"\n?", re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")

@@ -77,7 +77,7 @@ def run_e2e(gateway: str, source: str, sets: str = "all") -> dict[str, Any]:
         results[str(path.relative_to(ROOT))] = ev.score_e2e(examples, sayer(gateway))
     test_names = tuple(str(p.relative_to(ROOT)) for p in TEST_SETS)
     section = ev.e2e_section(results, source, test_sets=test_names)
-    ev.write_e2e_report(ROOT / "docs" / "nlu.md", section)
+    ev.write_report(ROOT / "docs" / "nlu.md", section, ev.E2E_SECTION_START, ev.E2E_SECTION_END)
     print(section)
     return results
 
