@@ -26,18 +26,8 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import web  # noqa: E402
 
 from bot.gateway import cors, widget  # noqa: E402
+from bot.ops.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from bot.ops.stack import free_port  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def serve(port: int) -> threading.Event:

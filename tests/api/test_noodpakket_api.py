@@ -18,6 +18,7 @@ from bot.texts import readability as rb
 from bot.texts.context import template_context
 from bot.texts.render import Renderer, split_bubbles
 from bot.texts.replies import Replies
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import Chat, post_json
 
 FAMILY = {"adults": 2, "children": 2, "babies": 0, "pets": 0, "budget_eur": 50}
@@ -344,17 +345,6 @@ def test_chat_unknown_budget_gives_free_plan(stack):
 
 
 # --- in a real browser ----------------------------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture

@@ -18,19 +18,12 @@ from typing import Iterator
 
 import pytest
 
+from bot.ops.chromium import CHROMIUM as DEBIAN_CHROMIUM
+from bot.ops.chromium import CHROMIUM_ARGS
 from bot.ops.stack import Stack, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("NOODWIJZER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = os.environ.get("NOODWIJZER_CHROMIUM", DEBIAN_CHROMIUM)
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 EXTRA_ORIGINS_ENV = "NOODWIJZER_EXTRA_ORIGINS"
 
