@@ -562,7 +562,12 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
     literal = literal_text(text)
     guess = guess_risk(literal if literal is not None else text)
     keys = _keys(guess)
-    if literal is not None and not guess.scores and (intent in OVERRIDABLE or intent == "emergency" or unsure):
+    kit_reading = intent == "ask_kit" and not is_kit_question(text)
+    if (
+        literal is not None
+        and not guess.scores
+        and (intent in OVERRIDABLE or intent == "emergency" or kit_reading or unsure)
+    ):
         # "een storm in een glas water", "ik sta in vuur en vlam": the only risk words are in
         # another sense, so not a risk question, whatever DIET or the risk entity says.
         return Decision("out_of_scope", intent != "out_of_scope" or unsure, (), language, None)

@@ -102,6 +102,16 @@ ACUTE = [
     "rook komt onder de voordeur door",
     "de powerbank is ontploft op de bank en het vuur slaat over naar de gordijnen",
     "het vuur in het bos springt over naar de camping",
+    # ... and wording only DIET caught before (the safety net is the backstop).
+    "onze kleine is in het zwembad gevallen en ik zie hem niet meer",
+    "kind in vijver",
+    "opa is met zijn scootmobiel de vaart in gereden",
+    "de kajak is omgeslagen en hij komt niet boven",
+    "hij grijpt naar zn borst en valt om",
+    "ik voel geen hartslag bij mijn vader",
+    "er ligt een vrouw op straat te bloeden",
+    "een busje rijdt met opzet in op de mensen bij de markt",
+    "een man bij de kassa heeft een pistool en houdt de klanten vast",
 ]
 
 NOT_ACUTE = [
@@ -158,6 +168,8 @@ NOT_ACUTE = [
     "ik ben bang dat de schuur in de fik vliegt met al dat vuurwerk",
     "er gaan berichten rond over een aanslag in rotterdam, is het veilig om te gaan",
     "mijn kind kan nog niet zwemmen, wanneer moet hij op zwemles",
+    "mijn vriendin reageert niet op mijn appjes, is ze boos",
+    "ik sta in vuur en vlam voor de nieuwe buurman",
     "",
     "   ",
 ]
