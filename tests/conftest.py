@@ -120,3 +120,16 @@ def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, html[:500]
     return match.group(1)
+
+
+def rasa_heard(stack, session_id: str, text: str) -> int:
+    """How often the Rasa replicas got this message in this conversation."""
+    count = 0
+    for name in stack.rasa_replicas:
+        url = f"http://127.0.0.1:{stack.ports[name]}/conversations/{session_id}/tracker"
+        # Rasa's conversation API needs the stack's token (bot_rasa/api_guard.py).
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {stack.rasa_token}"})
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            events = json.load(resp).get("events") or []
+        count += sum(1 for e in events if e.get("event") == "user" and e.get("text") == text)
+    return count

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 
 import pytest
 
-from tests.conftest import post_json
+from tests.conftest import post_json, rasa_heard
 
 pytestmark = pytest.mark.stack
-
-
-def rasa_heard(stack, session_id: str, text: str) -> int:
-    count = 0
-    for name in stack.rasa_replicas:
-        url = f"http://127.0.0.1:{stack.ports[name]}/conversations/{session_id}/tracker"
-        # Rasa's conversation API needs the stack's token (bot_rasa/api_guard.py).
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {stack.rasa_token}"})
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            events = json.load(resp).get("events") or []
-        count += sum(1 for e in events if e.get("event") == "user" and e.get("text") == text)
-    return count
 
 
 def test_a_repeated_message_id_gets_the_same_answer_and_rasa_hears_it_once(stack):

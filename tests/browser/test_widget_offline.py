@@ -13,7 +13,6 @@ import http.server
 import json
 import re
 import threading
-import urllib.request
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -21,6 +20,7 @@ from playwright.sync_api import Page, Route, expect
 from bot.ops.stack import free_port
 from tests.browser.conftest import run_axe
 from tests.browser.test_widget import HOST, Widget, goto_demo
+from tests.conftest import rasa_heard
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -45,19 +45,6 @@ def assert_safety_card(page: Page, widget: Widget, axe_source: str, region: bool
     assert order[0] == "tel:112", order
     violations = run_axe(page, axe_source)
     assert violations == [], violations
-
-
-def rasa_heard(stack, session_id: str, text: str) -> int:
-    """How often the Rasa replicas got this message in this conversation."""
-    count = 0
-    for name in stack.rasa_replicas:
-        url = f"http://127.0.0.1:{stack.ports[name]}/conversations/{session_id}/tracker"
-        # Rasa's conversation API needs the stack's token (bot_rasa/api_guard.py).
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {stack.rasa_token}"})
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            events = json.load(resp).get("events") or []
-        count += sum(1 for e in events if e.get("event") == "user" and e.get("text") == text)
-    return count
 
 
 def press_retry_until_back(page: Page, widget: Widget, seconds: float = 60) -> None:
