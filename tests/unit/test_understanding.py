@@ -407,3 +407,47 @@ def test_a_very_clear_situation_beats_kit_cues_but_not_the_kit_name():
     assert understanding.decide(kookadvies, "ask_kit", (), 0.8).intent == "ask_risk"
     kit = "wat moet in het noodpakket als we 3 dagen water moeten koken"
     assert understanding.decide(kit, "ask_kit", (), 0.8).intent == "ask_kit"
+
+
+def _development_messages() -> list[dict[str, Any]]:
+    """The development sets' messages (scripts/nlu_report.py HELDOUT_SETS), never the test sets."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "nlu_report.py"
+    spec = importlib.util.spec_from_file_location("scripts_nlu_report_dev", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    messages: list[dict[str, Any]] = []
+    for path in module.HELDOUT_SETS:
+        messages += yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+    return messages
+
+
+def _is_emergency(message: dict[str, Any]) -> bool:
+    return message["intent"] == "emergency" or bool(message.get("first_112"))
+
+
+def test_every_development_emergency_gets_112_without_diet():
+    """Every emergency in dev sets 1-7 is an emergency by the rules alone (the safety net and a
+    person in distress), even when DIET reads it as an ordinary risk question: recall first."""
+    emergencies = [m["text"] for m in _development_messages() if _is_emergency(m)]
+    assert len(emergencies) > 200
+    missed = [
+        text
+        for text in emergencies
+        if (d := understanding.decide(text, "ask_risk", (), 0.99)).intent != "emergency"
+        and not (d.intent == "english" and d.danger is not None)
+    ]
+    assert not missed, missed
+
+
+def test_no_development_message_without_danger_trips_the_rules():
+    """... and no other message in dev sets 1-7 does (false alarms come from DIET alone, if any)."""
+    others = [m["text"] for m in _development_messages() if not _is_emergency(m)]
+    assert len(others) > 1000
+    alarms = [
+        text
+        for text in others
+        if (d := understanding.decide(text, "ask_risk", (), 0.99)).intent == "emergency" or d.danger is not None
+    ]
+    assert len(alarms) <= 0.01 * len(others), alarms
