@@ -72,6 +72,7 @@ ABOUT_112_FROM = frozenset(
 )
 # Below this DIET confidence FallbackClassifier would say "not understood"; a risk cue decides instead.
 LOW_CONFIDENCE = 0.5
+UNSURE_OUT_OF_SCOPE = 0.3  # an unsure DIET out_of_scope without any situation is still a refusal
 
 _HYPHEN = re.compile(r"(?<=[a-z0-9])-(?=[a-z0-9])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -554,7 +555,8 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
         keys = (danger.risk,) if danger and danger.risk else _keys(guess)
         if danger is None and guess.best is None and english.is_kit_question(text):
             keys = ()
-        return Decision(ENGLISH_INTENT, intent != ENGLISH_INTENT, keys, ENGLISH, danger)
+        # Marked as a change also when DIET agrees but is unsure, or FallbackClassifier drops it.
+        return Decision(ENGLISH_INTENT, intent != ENGLISH_INTENT or confidence < LOW_CONFIDENCE, keys, ENGLISH, danger)
     if danger is not None:
         keys = (danger.risk,) if danger.risk else tuple(known[:1])
         return Decision("emergency", intent != "emergency", keys, language, danger)
@@ -609,6 +611,10 @@ def decide(text: str, intent: str | None, entity_risks: Iterable[str] = (), conf
     if intent == "ask_risk" and not (keys or known) and is_kit_question(text):
         # "wat moet er in mijn tas zitten om snel weg te kunnen": supplies, no risk named.
         return Decision("ask_kit", True, (), language, None)
+    if intent == "out_of_scope" and unsure and confidence >= UNSURE_OUT_OF_SCOPE and not guess.scores:
+        # DIET leans to out of scope and nothing in the message says otherwise: the polite
+        # refusal says more than "not understood" ("wat is 15 procent van 240").
+        return Decision("out_of_scope", True, (), language, None)
     if intent in OVERRIDABLE or unsure:
         # Unsure DIET: the decision must be marked as a change, or FallbackClassifier drops it.
         changed = intent != "ask_risk" or unsure
