@@ -293,11 +293,11 @@ def bench_profile(profile: str) -> dict:
                 lambda: f"{stack.gateway}/api/v1/chat", lambda sid, t, i: {"session_id": sid, "message": "hallo"}, 2, 2
             )
         )  # warm-up
-        rss_before = stack.rss_bytes()
+        rss_before, pss_before = stack.rss_bytes(), stack.pss_bytes()
         load_before, speed_before = os.getloadavg()[0], cpu_reference()
         rows = asyncio.run(measure(stack, rounds=3))
         load_after, speed_after = os.getloadavg()[0], cpu_reference()
-        rss = stack.rss_bytes()
+        rss, pss = stack.rss_bytes(), stack.pss_bytes()
         limits = limits_ab(stack) if profile == "run" else None
     finally:
         stack.stop()
@@ -310,6 +310,8 @@ def bench_profile(profile: str) -> dict:
         "cold_start": cold_start,
         "rss_before": rss_before,
         "rss": rss,
+        "pss_before": pss_before,
+        "pss": pss,
         "replicas": len(stack.rasa_replicas),
         "limits": limits,
     }
@@ -364,8 +366,10 @@ def main() -> None:
             )
         )
     if "run" in results:
-        rss = results["run"]["rss"]
-        checks.append(("in-memory: all processes ≤ 2 GB RSS", f"{rss / 1e9:.2f} GB", rss <= 2e9))
+        # PSS: the sum of RSS counts the pages the Rasa replicas share (TensorFlow's
+        # libraries) once per replica; both are printed below the table.
+        pss = results["run"]["pss"]
+        checks.append(("in-memory: all processes ≤ 2 GB (PSS)", f"{pss / 1e9:.2f} GB", pss <= 2e9))
 
     lines = [
         f"Measured by `make bench` (scripts/bench.py) on {dt.date.today().isoformat()}, "
@@ -396,8 +400,9 @@ def main() -> None:
         )
         where = "in each Rasa replica's memory" if profile == "run" else "in Redis"
         lines.append(
-            f"Memory, {PROFILE_NAMES[profile]}: {result['rss_before'] / 1e9:.2f} GB RSS before the load, "
-            f"{result['rss'] / 1e9:.2f} GB after {conversations} conversations (kept {where} until 60 idle "
+            f"Memory, {PROFILE_NAMES[profile]}: {result['pss_before'] / 1e9:.2f} GB PSS "
+            f"({result['rss_before'] / 1e9:.2f} GB summed RSS) before the load, {result['pss'] / 1e9:.2f} GB PSS "
+            f"({result['rss'] / 1e9:.2f} GB RSS) after {conversations} conversations (kept {where} until 60 idle "
             f"minutes have passed). Machine during its load: {result['conditions']}."
         )
     lines += ["", "See README.md (Performance) for the choices behind these numbers.", ""]

@@ -418,7 +418,17 @@ class Stack:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def rss_bytes(self) -> int:
-        """Resident memory of all processes and their children (Linux /proc)."""
+        """Resident memory of all processes and their children (Linux /proc). Pages that
+        several processes share (TensorFlow's libraries in every Rasa replica) count once
+        per process: see pss_bytes for what they hold together."""
+        return self._memory("/proc/{pid}/status", "VmRSS:")
+
+    def pss_bytes(self) -> int:
+        """Proportional memory of all processes and their children: a page shared by n
+        processes counts 1/n in each, so the sum is what the stack really holds."""
+        return self._memory("/proc/{pid}/smaps_rollup", "Pss:")
+
+    def _memory(self, source: str, field_name: str) -> int:
         total = 0
         pids = [p.pid for p in self.procs.values()]
         seen: set[int] = set()
@@ -428,10 +438,11 @@ class Stack:
                 continue
             seen.add(pid)
             try:
-                with open(f"/proc/{pid}/status") as fh:
+                with open(source.format(pid=pid)) as fh:
                     for line in fh:
-                        if line.startswith("VmRSS:"):
+                        if line.startswith(field_name):
                             total += int(line.split()[1]) * 1024
+                            break
                 with open(f"/proc/{pid}/task/{pid}/children") as fh:
                     pids.extend(int(c) for c in fh.read().split())
             except OSError:

@@ -56,3 +56,23 @@ def test_a_stack_on_free_ports_never_gives_two_parts_one_port() -> None:
         finally:
             stack.stop()
     assert len(set(free_ports(50))) == 50
+
+
+def test_pss_splits_the_pages_that_processes_share() -> None:
+    # Two children of one Python share its libraries: their summed RSS counts those pages
+    # twice, PSS once (make bench's memory target, docs/performance.md).
+    import subprocess
+    import sys
+    import time
+
+    stack = Stack(ports={})
+    for name in ("a", "b"):
+        stack.procs[name] = subprocess.Popen([sys.executable, "-c", "import time, json; time.sleep(30)"])
+    try:
+        time.sleep(1.0)
+        rss, pss = stack.rss_bytes(), stack.pss_bytes()
+        assert 0 < pss < rss
+    finally:
+        for proc in stack.procs.values():
+            proc.kill()
+            proc.wait()
