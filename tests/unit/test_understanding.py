@@ -451,3 +451,17 @@ def test_no_development_message_without_danger_trips_the_rules():
         if (d := understanding.decide(text, "ask_risk", (), 0.99)).intent == "emergency" or d.danger is not None
     ]
     assert len(alarms) <= 0.01 * len(others), alarms
+
+
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        ("the cellar is flooded since last night", "overstroming"),
+        ("our tap water tastes funny since yesterday", "drinkwater"),
+        ("my phone has no reception and the wifi is down", "telecomstoring"),
+        ("the streetlights are off and the freezer is defrosting", "stroomstoring"),
+        ("a tree fell on the road near our house, what should we do", "storm"),
+    ],
+)
+def test_english_situations_give_the_risk(text, risk):
+    assert understanding.decide(text, "english", (), 0.9).risk_keys == (risk,)
