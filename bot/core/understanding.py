@@ -283,7 +283,7 @@ def _forms(text: str, lang: str) -> list[frozenset[str]]:
     return result
 
 
-def _alt_matches(alt: _Alt, forms: frozenset[str]) -> bool:
+def _alt_matches(alt: _Alt, forms: Iterable[str]) -> bool:
     if alt.kind == "word":
         return not alt.forms.isdisjoint(forms)
     (part,) = alt.forms or {""}
@@ -311,6 +311,8 @@ class _Positions:
         if found is None:
             if alt.kind == "word" and alt.forms.isdisjoint(self.every):
                 found = ()
+            elif alt.kind != "word" and not _alt_matches(alt, self.every):
+                found = ()  # most prefix and suffix cues ("*dijk") match no word: one pass, not one per position
             else:
                 found = tuple(pos for pos, word_forms in enumerate(self.forms) if _alt_matches(alt, word_forms))
             self._alts[key] = found
