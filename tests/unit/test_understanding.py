@@ -232,7 +232,7 @@ def test_blind_heldout_sets_are_not_in_the_training_data():
                     train.add(" ".join(annotation.sub(r"\1", line.strip()[2:]).lower().split()))
     train_list = sorted(train)
     # The development sets and the sealed test sets of scripts/nlu_report.py. For a test set the
-    # message names the training line only, never the sealed sentence: whoever fixes the
+    # message names neither the sentence nor the training line like it: whoever fixes the
     # training data must not read the test set (that happened once).
     sealed = _test_set_names()
     for path in _heldout_sets():
