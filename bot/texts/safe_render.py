@@ -34,7 +34,7 @@ from typing import Any, Callable, TypeVar
 
 from jinja2 import Environment, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessExpired, ProcessFuture, ProcessPool
 
 from bot.core.knowledge import TEMPLATES_DIR
 from bot.texts.jinja import html_environment, text_environment
@@ -195,23 +195,42 @@ class RenderPool:
 
     def __init__(self, limits: RenderLimits | None = None) -> None:
         self.limits = limits or RenderLimits()
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+        self._closed = False
+
+    def _new_pool(self) -> ProcessPool:
         context = multiprocessing.get_context("forkserver")
         # The forkserver imports this module (Jinja2, Babel, the Dutch filters) once;
         # every worker, also one that replaces a killed worker, is a fork of it.
         context.set_forkserver_preload([__name__])
-        self._pool = ProcessPool(
+        return ProcessPool(
             max_workers=self.limits.workers,
             initializer=_init_worker,
             initargs=(self.limits.memory_mb * MB, str(TEMPLATES_DIR)),
             context=context,
         )
-        self._closed = False
+
+    def _schedule(self, budget: float, task: Callable[..., Outcome], args: tuple[Any, ...]) -> ProcessFuture[Outcome]:
+        pool = self._pool
+        try:
+            return pool.schedule(task, args, timeout=budget)
+        except RuntimeError:
+            # Pebble refuses work once its pool has stopped (seen once in a full test run):
+            # every render would then fail until the process restarts. Start a new pool once.
+            with self._lock:
+                if self._closed:
+                    raise
+                if self._pool is pool:
+                    logger.error("render pool stopped; starting a new one")
+                    self._pool = self._new_pool()
+            return self._pool.schedule(task, args, timeout=budget)
 
     def _run(self, budget: float, task: Callable[..., Outcome], *args: Any) -> Outcome:
         if self._closed:
             return Outcome(error="unavailable")
         try:
-            future = self._pool.schedule(task, args, timeout=budget)
+            future = self._schedule(budget, task, args)
         except Exception as exc:  # a stopped or broken pool must not silence the bot
             logger.error("render pool unavailable: %s", type(exc).__name__)
             return Outcome(error="unavailable")

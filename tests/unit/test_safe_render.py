@@ -185,3 +185,17 @@ def test_a_slow_repository_text_is_not_set_aside(tree, pool) -> None:
     renderer = Renderer(tree, pool=pool)
     assert renderer.render("utter_slow", {"plan": {"budget": 37}}).text == "Veilige standaardtekst."
     assert renderer.render("utter_slow", {"plan": {"budget": 5}}).text == "Repo 5."
+
+
+def test_a_stopped_pool_is_replaced_once_not_left_refusing_every_render() -> None:
+    # Pebble refuses work once its pool has stopped; before, every render then came back
+    # "unavailable" until the process restarted (seen once in a full CI run).
+    pool = RenderPool(RenderLimits(time_budget=2.0, max_output=2000, memory_mb=128, workers=1))
+    try:
+        pool._pool.stop()
+        pool._pool.join(timeout=5)
+        outcome = pool.render_text("Hallo {{ naam }}.", {"naam": "Zeeland"})
+        assert outcome.error is None and outcome.raw == "Hallo Zeeland.", outcome
+    finally:
+        pool.close()
+    assert pool.render_text("Hallo.", {}).error == "unavailable"  # closed on purpose: no new pool
